@@ -1,0 +1,44 @@
+# Two commands for a fresh machine: `make run` serves the bundled library, `make test` tests it.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test index validate bench clean browser
+
+run: $(VENV)/.installed
+	-$(BIN)/kb validate
+	$(BIN)/kb index
+	$(BIN)/kb serve --no-index
+
+test: $(VENV)/.installed-test browser
+	$(BIN)/pytest
+
+index: $(VENV)/.installed
+	$(BIN)/kb index
+
+bench: $(VENV)/.installed
+	$(BIN)/kb bench
+
+# torch first, pinned to the local CPU build; a looser requirement pulls CUDA wheels.
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+# Browser tests drive Debian's Chromium (Playwright's own browser download cannot work here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+clean:
+	rm -rf var .pytest_cache

@@ -1,0 +1,1 @@
+"""indexer: turns validated documents into a searchable index and answers queries."""

@@ -1,0 +1,82 @@
+"""Keyword search over the FTS5 table: safe query building, BM25 ranking and snippets."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from typing import Iterable
+
+STOPWORDS = frozenset("""
+a about after all also an and any are as at be because been but by can could did do does
+for from had has have how i if in into is it its me my of on or our so than that the their
+them then there these they this to was we were what when where which who why will with would
+you your best way ways should
+""".split())
+MAX_TERMS = 32
+WORD_RE = re.compile(r"\w+", re.UNICODE)
+HIT_START, HIT_END = "\x02", "\x03"
+# bm25 column weights: title, heading, text.
+COLUMN_WEIGHTS = (2.0, 1.0, 1.0)
+
+
+def query_terms(text: str) -> list[str]:
+    """The searchable words of a query: lower-cased, stop words dropped, at most MAX_TERMS."""
+    words = [w.lower() for w in WORD_RE.findall(text) if not w.isdigit() or len(w) > 1]
+    seen: list[str] = []
+    for word in words:
+        if word not in STOPWORDS and word not in seen and "_" not in word:
+            seen.append(word)
+    if not seen:  # a query of only stop words still searches them
+        seen = list(dict.fromkeys(w for w in words if "_" not in w))
+    return seen[:MAX_TERMS]
+
+
+def match_expression(terms: Iterable[str]) -> str:
+    """An FTS5 MATCH string in which every term is a quoted string: no operator can leak."""
+    return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+
+
+def keyword_search(conn: sqlite3.Connection, terms: list[str], limit: int,
+                   doc_filter_json: str | None = None) -> list[tuple[int, float]]:
+    """(chunk id, score) best first; score is the negated BM25 (higher is better)."""
+    if not terms:
+        return []
+    weights = ", ".join(str(w) for w in COLUMN_WEIGHTS)
+    sql = f"SELECT f.rowid, bm25(chunks_fts, {weights}) AS s FROM chunks_fts f"
+    params: list[object] = [match_expression(terms)]
+    if doc_filter_json is not None:
+        sql += (" JOIN chunks c ON c.id = f.rowid WHERE chunks_fts MATCH ? AND c.doc_id IN "
+                "(SELECT value FROM json_each(?))")
+        params.append(doc_filter_json)
+    else:
+        sql += " WHERE chunks_fts MATCH ?"
+    sql += " ORDER BY s LIMIT ?"
+    params.append(limit)
+    return [(int(r[0]), -float(r[1])) for r in conn.execute(sql, params)]
+
+
+def highlight(conn: sqlite3.Connection, terms: list[str], chunk_id: int,
+              tokens: int = 32) -> str | None:
+    """A snippet of one chunk's text with hits marked by HIT_START/HIT_END, or None."""
+    if not terms:
+        return None
+    row = conn.execute(
+        "SELECT snippet(chunks_fts, 2, ?, ?, '…', ?) FROM chunks_fts "
+        "WHERE chunks_fts MATCH ? AND rowid = ?",
+        (HIT_START, HIT_END, tokens, match_expression(terms), chunk_id)).fetchone()
+    if not row or HIT_START not in (row[0] or ""):
+        return None
+    return str(row[0])
+
+
+def split_marked(text: str) -> tuple[tuple[str, bool], ...]:
+    """Turn a marked snippet into (text, is_hit) segments."""
+    segments: list[tuple[str, bool]] = []
+    for part in re.split(f"({HIT_START}.*?{HIT_END})", text):
+        if not part:
+            continue
+        if part.startswith(HIT_START):
+            segments.append((part.strip(HIT_START + HIT_END), True))
+        else:
+            segments.append((part, False))
+    return tuple(segments)

@@ -1,0 +1,169 @@
+"""Builds and updates the index: diff by content hash, chunk, embed, store, publish atomically."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from indexer import generations as gens
+from indexer import store
+from indexer.chunking import MAX_WORDS, OVERLAP_WORDS, chunk_document
+from indexer.embedding import Embedder
+from indexer.records import IndexDoc, from_document
+from indexer.vectors import VectorIndex
+from kb.errors import IndexUnavailableError
+from kb.library import Library, load_library
+from kb.settings import Settings
+
+CHUNKING = {"max_words": MAX_WORDS, "overlap_words": OVERLAP_WORDS, "version": 1}
+
+
+@dataclass
+class BuildReport:
+    """What one `kb index` run did."""
+
+    generation: str
+    full: bool
+    reason: str
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    chunks_embedded: int = 0
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed) or self.full
+
+
+def fingerprint(docs: list[IndexDoc]) -> str:
+    digest = hashlib.sha256()
+    for doc in sorted(docs, key=lambda d: d.slug):
+        digest.update(f"{doc.slug}:{doc.content_hash}\n".encode())
+    return digest.hexdigest()
+
+
+def check_generation(gen_dir: Path, model: str) -> str | None:
+    """None when a generation is complete and matches the model; otherwise the reason."""
+    manifest = gens.read_manifest(gen_dir)
+    if manifest is None:
+        return "the index manifest is missing or unreadable"
+    if manifest.get("model") != model:
+        return f"the model changed ({manifest.get('model')} -> {model})"
+    if manifest.get("chunking") != CHUNKING or manifest.get("schema") != store.SCHEMA_VERSION:
+        return "the chunking settings or store schema changed"
+    try:
+        conn = store.connect(gen_dir / gens.STORE, readonly=True)
+        try:
+            if conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                return "the search database is damaged"
+            chunks = conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        finally:
+            conn.close()
+        vectors = VectorIndex.load(gen_dir / gens.VECTORS, manifest.get("dim"))
+    except (sqlite3.Error, IndexUnavailableError) as exc:
+        return f"the index files are damaged ({exc})"
+    if vectors.size != chunks:
+        return f"the vector index holds {vectors.size} vectors for {chunks} chunks"
+    return None
+
+
+def update_index(index_dir: Path, docs: list[IndexDoc], embedder: Embedder, *,
+                 full: bool = False, progress: bool = True) -> BuildReport:
+    """Bring the index in line with `docs`, re-embedding only new or changed documents.
+
+    The new generation is built beside the current one and published by renaming, so a
+    crash at any point leaves the previous index serving.
+    """
+    started = time.perf_counter()
+    with gens.build_lock(index_dir):
+        current = gens.current_generation(index_dir)
+        reason = ("a full rebuild was asked for" if full else
+                  "there is no index yet" if current is None else
+                  check_generation(current, embedder.name))
+        incremental = reason is None
+        stored: dict[str, tuple[int, str]] = {}
+        if incremental and current is not None:
+            conn = store.connect(current / gens.STORE, readonly=True)
+            try:
+                stored = store.stored_hashes(conn)
+            finally:
+                conn.close()
+        wanted = {d.slug: d for d in docs}
+        changed = [d for d in docs if stored.get(d.slug, (0, ""))[1] != d.content_hash]
+        gone = [slug for slug in stored if slug not in wanted]
+        report = BuildReport(
+            generation=current.name if current else "", full=not incremental,
+            reason=reason or "incremental update",
+            added=[d.slug for d in changed if d.slug not in stored],
+            updated=[d.slug for d in changed if d.slug in stored],
+            removed=gone, unchanged=len(docs) - len(changed))
+        if incremental and not changed and not gone:
+            report.seconds = time.perf_counter() - started
+            return report
+
+        number = gens.next_generation_number(index_dir)
+        work = index_dir / f"gen-{number:08d}.building"
+        work.mkdir()
+        chunked = [(doc, chunk_document(doc)) for doc in changed]
+        texts = [c.embed_text(doc.title) for doc, chunks in chunked for c in chunks]
+        vectors_new = _embed(embedder, texts, progress)
+        if incremental and current is not None:
+            store.copy_store(current / gens.STORE, work / gens.STORE)
+            vectors = VectorIndex.load(current / gens.VECTORS)
+        else:
+            vectors = VectorIndex.empty(embedder.dim)
+        conn = store.connect(work / gens.STORE)
+        try:
+            if not incremental:
+                store.create_schema(conn)
+            with conn:
+                for slug in gone + [d.slug for d in changed if d.slug in stored]:
+                    vectors.remove(store.delete_document(conn, stored[slug][0]))
+                offset = 0
+                for doc, chunks in chunked:
+                    ids = store.insert_document(conn, doc, chunks)
+                    vectors.add(ids, vectors_new[offset:offset + len(ids)])
+                    offset += len(ids)
+                total_chunks = conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
+                store.set_meta(conn, {"model": embedder.name, "fingerprint": fingerprint(docs)})
+            conn.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            conn.close()
+        vectors.save(work / gens.VECTORS)
+        gens.write_json_atomic(work / gens.MANIFEST, {
+            "generation": number, "model": embedder.name, "dim": vectors.dim,
+            "chunking": CHUNKING, "schema": store.SCHEMA_VERSION, "documents": len(docs),
+            "chunks": total_chunks, "vectors": vectors.size, "fingerprint": fingerprint(docs),
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        })
+        final = gens.publish_generation(index_dir, work, number)
+        gens.sweep_generations(index_dir)
+        report.generation = final.name
+        report.chunks_embedded = len(texts)
+        report.seconds = time.perf_counter() - started
+        return report
+
+
+def _embed(embedder: Embedder, texts: list[str], progress: bool):  # type: ignore[no-untyped-def]
+    if not texts:
+        import numpy as np
+        return np.zeros((0, 1), dtype="float32")
+    with tqdm(total=len(texts), desc="Embedding passages", unit="chunk",
+              disable=not progress, leave=False) as bar:
+        return embedder.encode_documents(texts, progress=bar.update)
+
+
+def index_content(settings: Settings, embedder: Embedder, *, full: bool = False,
+                  progress: bool = True) -> tuple[Library, BuildReport]:
+    """Validate the content folder and index its published write-ups (invalid ones skipped)."""
+    library = load_library(settings)
+    docs = [from_document(d) for d in library.published()]
+    return library, update_index(settings.index_dir, docs, embedder, full=full,
+                                 progress=progress)

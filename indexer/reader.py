@@ -1,0 +1,106 @@
+"""One loaded index generation: read-only store connections, vectors and in-memory postings."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from indexer import generations as gens
+from indexer import store
+from indexer.store import StoredDoc
+from indexer.vectors import VectorIndex
+from kb.errors import IndexUnavailableError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IndexReader:
+    """Everything a query needs from one generation, loaded once."""
+
+    gen_dir: Path
+    manifest: dict
+    docs: dict[int, StoredDoc]
+    by_slug: dict[str, StoredDoc]
+    chunk_doc: dict[int, int]
+    doc_chunks: dict[int, np.ndarray]
+    postings: dict[tuple[str, str], frozenset[int]]
+    vectors: VectorIndex | None
+    semantic_problem: str = ""
+    _local: threading.local = field(default_factory=threading.local)
+
+    @property
+    def generation(self) -> str:
+        return self.gen_dir.name
+
+    def conn(self):  # type: ignore[no-untyped-def]
+        """A read-only connection for the calling thread."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = store.connect(self.gen_dir / gens.STORE, readonly=True)
+            self._local.conn = conn
+        return conn
+
+    def docs_matching(self, filters: dict[str, tuple[str, ...]]) -> set[int] | None:
+        """Doc ids passing the filters (OR within a field, AND across); None = no filter."""
+        result: set[int] | None = None
+        for field_name, values in filters.items():
+            if not values:
+                continue
+            matched: set[int] = set()
+            for value in values:
+                matched |= self.postings.get((field_name, value), frozenset())
+            result = matched if result is None else result & matched
+        return result
+
+    def chunk_ids_of(self, doc_ids: set[int]) -> np.ndarray:
+        parts = [self.doc_chunks[d] for d in doc_ids if d in self.doc_chunks]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
+def open_reader(index_dir: Path, model: str) -> IndexReader:
+    """Load the current generation; a broken vector file degrades to keyword-only search."""
+    gen_dir = gens.current_generation(index_dir)
+    if gen_dir is None:
+        raise IndexUnavailableError(f"no search index in {index_dir}; run `kb index`")
+    manifest = gens.read_manifest(gen_dir) or {}
+    try:
+        conn = store.connect(gen_dir / gens.STORE, readonly=True)
+        try:
+            docs = {d.id: d for d in store.load_documents(conn)}
+            owners = list(store.load_chunk_owners(conn))
+        finally:
+            conn.close()
+    except Exception as exc:  # sqlite3.Error, json errors: the store is unusable
+        raise IndexUnavailableError(f"the search database in {gen_dir} is unreadable ({exc}); "
+                                    "run `kb index --full`") from None
+    chunk_doc = {c: d for c, d, _ in owners}
+    grouped: dict[int, list[int]] = {}
+    for chunk_id, doc_id, _ in owners:
+        grouped.setdefault(doc_id, []).append(chunk_id)
+    doc_chunks = {d: np.asarray(ids, dtype=np.int64) for d, ids in grouped.items()}
+    postings: dict[tuple[str, str], set[int]] = {}
+    for doc in docs.values():
+        for field_name, values in doc.tags.items():
+            for value in values:
+                postings.setdefault((field_name, value), set()).add(doc.id)
+    vectors, problem = None, ""
+    if manifest.get("model") not in (None, model):
+        problem = f"index was built with {manifest.get('model')}, not {model}"
+    else:
+        try:
+            vectors = VectorIndex.load(gen_dir / gens.VECTORS, manifest.get("dim"))
+            if vectors.size != len(chunk_doc):
+                problem = f"{vectors.size} vectors for {len(chunk_doc)} chunks"
+                vectors = None
+        except IndexUnavailableError as exc:
+            problem = str(exc)
+    if problem:
+        log.warning("semantic search degraded: %s", problem)
+    return IndexReader(gen_dir, manifest, docs, {d.slug: d for d in docs.values()}, chunk_doc,
+                       doc_chunks, {k: frozenset(v) for k, v in postings.items()}, vectors,
+                       problem)

@@ -1,0 +1,60 @@
+"""create_app: the FastAPI application (pages, JSON API, errors, security headers)."""
+
+from __future__ import annotations
+
+import secrets
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import AsyncIterator
+
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from starlette.responses import Response
+
+from indexer.embedding import Embedder
+from kb.settings import Settings
+from webapp import api, errors, pages
+from webapp.services import start_services
+from webapp.templating import create_templates
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def create_app(settings: Settings, embedder: Embedder | None = None,
+               update_on_start: bool = True) -> FastAPI:
+    """Build an app for these settings; the model and index load once, at start-up."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = start_services(settings, embedder, update_index=update_on_start)
+        app.state.services = services
+        app.state.templates = create_templates(services.taxonomy, services.directory)
+        yield
+
+    app = FastAPI(title="Westmoor practice library", version="0.1.0", lifespan=lifespan,
+                  description="Search and browse write-ups of effective practice shared by "
+                              "families of schools.")
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        request.state.nonce = secrets.token_urlsafe(16)
+        response: Response = await call_next(request)
+        if request.url.path.startswith(("/docs", "/redoc")):
+            return response  # the API explorer loads its own scripts
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+            f"script-src 'self' 'nonce-{request.state.nonce}'; object-src 'none'; "
+            "base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["X-Frame-Options"] = "DENY"
+        services = getattr(request.app.state, "services", None)
+        if services is not None and services.engine._reader is not None:
+            response.headers["X-Index-Generation"] = services.engine._reader.generation
+        return response
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    errors.install(app)
+    return app

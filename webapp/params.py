@@ -1,0 +1,87 @@
+"""Reading search parameters from a request: repeatable tag filters resolved through the taxonomy."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from starlette.datastructures import QueryParams
+
+from indexer.search import SearchQuery
+from kb.directory import Directory
+from kb.errors import BadInputError
+from kb.taxonomy import Taxonomy
+
+# URL parameter -> filter field.
+FILTER_PARAMS = {
+    "subject": "subjects",
+    "intervention": "interventions",
+    "phase": "phase",
+    "key_stage": "key_stages",
+    "pupil_group": "pupil_groups",
+    "evidence": "evidence_strength",
+    "school": "school",
+    "family": "family",
+    "year": "year",
+}
+PARAM_OF_FIELD = {v: k for k, v in FILTER_PARAMS.items()}
+MAX_PAGE = 1000
+MAX_VALUES = 20
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    query: SearchQuery
+    params: dict[str, list[str]]  # the canonical URL parameters (for links)
+
+
+def _resolve(param: str, field_name: str, value: str, taxonomy: Taxonomy,
+             directory: Directory) -> str:
+    value = value.strip()
+    if field_name == "year":
+        if not re.fullmatch(r"(19|20)\d\d", value):
+            raise BadInputError(f"parameter 'year': {value[:20]!r} is not a year like 2016")
+        return value
+    if field_name == "school":
+        school = directory.resolve_school(value)
+        if school is None:
+            raise BadInputError(f"parameter 'school': unknown school {value[:60]!r}")
+        return school.id
+    if field_name == "family":
+        family = directory.resolve_family(value)
+        if family is None:
+            raise BadInputError(f"parameter 'family': unknown family {value[:60]!r}")
+        return family.id
+    term = taxonomy.for_field(field_name).resolve(value)
+    if term is None:
+        raise BadInputError(f"parameter '{param}': "
+                            + taxonomy.unknown_tag_message(field_name, value[:60]))
+    return term
+
+
+def parse_search(params: QueryParams, taxonomy: Taxonomy, directory: Directory,
+                 page_size: int) -> SearchRequest:
+    """Turn query parameters into a SearchQuery; unknown values raise BadInputError."""
+    text = params.get("q", "")
+    raw_page = params.get("page", "1") or "1"
+    if not raw_page.isdigit() or not 1 <= int(raw_page) <= MAX_PAGE:
+        raise BadInputError(f"parameter 'page' must be a whole number from 1 to {MAX_PAGE}")
+    raw_size = params.get("page_size", str(page_size)) or str(page_size)
+    if not raw_size.isdigit() or not 1 <= int(raw_size) <= 100:
+        raise BadInputError("parameter 'page_size' must be a whole number from 1 to 100")
+    filters: dict[str, tuple[str, ...]] = {}
+    canonical: dict[str, list[str]] = {}
+    for param, field_name in FILTER_PARAMS.items():
+        values = [v for v in params.getlist(param) if v.strip()]
+        if len(values) > MAX_VALUES:
+            raise BadInputError(f"parameter '{param}' is repeated more than {MAX_VALUES} times")
+        ids: list[str] = []
+        for value in values:
+            term = _resolve(param, field_name, value, taxonomy, directory)
+            if term not in ids:
+                ids.append(term)
+        if ids:
+            filters[field_name] = tuple(ids)
+            canonical[param] = ids
+    query = SearchQuery(text, filters, int(raw_page), int(raw_size))
+    return SearchRequest(query, canonical)

@@ -1,0 +1,78 @@
+"""Jinja2 set-up: autoescaping templates, label lookups and safe rendering helpers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from markupsafe import Markup, escape
+from starlette.templating import Jinja2Templates
+
+from kb.markdown import render_html
+from kb.taxonomy import Taxonomy
+from webapp.params import PARAM_OF_FIELD
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+FIELD_TITLES = {
+    "subjects": "Subject", "interventions": "Intervention", "phase": "Phase",
+    "key_stages": "Key stage", "pupil_groups": "Pupil group",
+    "evidence_strength": "Evidence strength", "school": "School", "family": "Family",
+    "year": "Year",
+}
+
+
+def render_snippet(segments: Any) -> Markup:
+    """Escape every snippet segment; wrap the query hits in <mark>."""
+    out = []
+    for text, is_hit in segments:
+        out.append(f"<mark>{escape(text)}</mark>" if is_hit else str(escape(text)))
+    return Markup("".join(out))
+
+
+def render_body(body: str) -> Markup:
+    """The write-up body as HTML; kb.markdown disables raw HTML and unsafe links."""
+    html, _ = render_html(body)
+    return Markup(html)  # produced by the safe renderer, never raw user HTML
+
+
+def format_date(value: str | dt.date) -> str:
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    return f"{value.day} {value.strftime('%B %Y')}"
+
+
+def create_templates(taxonomy: Taxonomy, directory: Any) -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
+    env = templates.env
+
+    def label(field_name: str, value: str) -> str:
+        if field_name == "school":
+            school = directory.schools.get(value)
+            return school.name if school else value
+        if field_name == "family":
+            family = directory.families.get(value)
+            return family.name if family else value
+        if field_name == "year":
+            return value
+        return taxonomy.label(field_name, value)
+
+    def url_with(path: str, params: dict[str, list[str]], **changes: Any) -> str:
+        merged = {k: list(v) for k, v in params.items()}
+        for key, value in changes.items():
+            if value is None:
+                merged.pop(key, None)
+            else:
+                merged[key] = value if isinstance(value, list) else [str(value)]
+        pairs = [(k, v) for k, values in merged.items() for v in values if v != ""]
+        return path + ("?" + urlencode(pairs) if pairs else "")
+
+    env.globals.update(label=label, field_titles=FIELD_TITLES, param_of=PARAM_OF_FIELD,
+                       url_with=url_with, taxonomy=taxonomy, directory=directory)
+    env.filters.update(snippet=render_snippet, markdown=render_body, nice_date=format_date)
+    return templates
