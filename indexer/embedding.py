@@ -86,6 +86,10 @@ class SentenceTransformerEmbedder:
                     raise KBError(f"model {path!r} is not a folder on this machine; set KB_MODEL "
                                   "to a local sentence-transformers model folder")
                 from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as hf_logging
+
+                hf_logging.disable_progress_bar()  # keep CLI output clean
+                hf_logging.set_verbosity_error()
 
                 try:
                     self._model = SentenceTransformer(path, device="cpu")

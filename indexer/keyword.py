@@ -10,7 +10,10 @@ STOPWORDS = frozenset("""
 a about after all also an and any are as at be because been but by can could did do does
 for from had has have how i if in into is it its me my of on or our so than that the their
 them then there these they this to was we were what when where which who why will with would
-you your best way ways should
+you your best way ways should over more most very just get got some such other only own
+same too up down out off again further once here both each few nor let us am being having
+doing while until against between through during before above below under his her he she
+him itself themselves ours yours myself
 """.split())
 MAX_TERMS = 32
 WORD_RE = re.compile(r"\w+", re.UNICODE)

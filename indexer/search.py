@@ -31,6 +31,10 @@ class SearchParams:
 
     keyword_weight: float = 0.3
     min_similarity: float = 0.3
+    # A write-up "matches" when its keyword score is at least keyword_ratio of the best one,
+    # or its similarity is within dense_margin of the best (and above min_similarity).
+    keyword_ratio: float = 0.3
+    dense_margin: float = 0.12
     keyword_pool: int = 1000
     dense_pool: int = 1000
     mode: str = "hybrid"  # hybrid | keyword | dense
@@ -88,8 +92,11 @@ class _Candidates:
     keyword: dict[int, float] = field(default_factory=dict)
     dense: dict[int, float] = field(default_factory=dict)
     best_chunk: dict[int, int] = field(default_factory=dict)
-    matched: set[int] = field(default_factory=set)
     keyword_chunks: set[int] = field(default_factory=set)
+
+    def matched(self, keyword_cut: float, dense_cut: float) -> set[int]:
+        return ({d for d, s in self.keyword.items() if s >= keyword_cut} |
+                {d for d, s in self.dense.items() if s >= dense_cut})
 
 
 class SearchEngine:
@@ -216,8 +223,13 @@ class SearchEngine:
         unfiltered = self._retrieve(reader, terms, qvec, None)
         allowed = reader.docs_matching(query.filters)
         filtered = unfiltered if allowed is None else self._retrieve(reader, terms, qvec, allowed)
+        # Cut-offs come from the unfiltered pass, so totals and facet counts agree.
+        keyword_cut = self.params.keyword_ratio * max(unfiltered.keyword.values(), default=0.0)
+        dense_cut = max(self.params.min_similarity,
+                        max(unfiltered.dense.values(), default=0.0) - self.params.dense_margin)
+        matched = filtered.matched(keyword_cut, dense_cut)
         scores = self._fuse(filtered, mode)
-        ordered = [d for d in rank(scores) if d in filtered.matched]
+        ordered = [d for d in rank(scores) if d in matched]
         start = (query.page - 1) * query.page_size
         page_ids = ordered[start:start + query.page_size]
         chunk_text = load_chunks(reader.conn(), [filtered.best_chunk[d] for d in page_ids])
@@ -229,7 +241,7 @@ class SearchEngine:
                             self._snippet(reader, terms, chunk_id, text,
                                           chunk_id in filtered.keyword_chunks),
                             filtered.keyword.get(doc_id), filtered.dense.get(doc_id)))
-        facets = self._facets(reader, unfiltered.matched, query.filters)
+        facets = self._facets(reader, unfiltered.matched(keyword_cut, dense_cut), query.filters)
         return SearchResults(query, len(ordered), hits, facets, mode, tuple(notices))
 
     def _retrieve(self, reader: IndexReader, terms: list[str], qvec: np.ndarray | None,
@@ -247,7 +259,6 @@ class SearchEngine:
                 chunk_scores.setdefault(chunk_id, {})["k"] = score
                 if score > out.keyword.get(doc_id, -1e9):
                     out.keyword[doc_id] = score
-                out.matched.add(doc_id)
         if qvec is not None and reader.vectors is not None:
             allowed_chunks = reader.chunk_ids_of(allowed) if allowed is not None else None
             ids, sims = reader.vectors.search(qvec, self.params.dense_pool, allowed_chunks)
@@ -258,8 +269,6 @@ class SearchEngine:
                 chunk_scores.setdefault(chunk_id, {})["d"] = sim
                 if sim > out.dense.get(doc_id, -1e9):
                     out.dense[doc_id] = sim
-                if sim >= self.params.min_similarity:
-                    out.matched.add(doc_id)
         # The section shown for a write-up is its chunk with the best combined evidence.
         kw_max = max(out.keyword.values(), default=1.0) or 1.0
         best: dict[int, float] = {}

@@ -59,5 +59,19 @@ for command in KB_COMMANDS + INDEXER_COMMANDS:
     cli.add_command(command)
 
 
+@cli.command()
+@click.option("--requests", default=300, show_default=True, type=click.IntRange(10, 10_000),
+              help="API requests per latency series.")
+@click.pass_context
+def bench(ctx: click.Context, requests: int) -> None:
+    """Measure index build, one-edit reindex, cold start, API latency and peak memory."""
+    from webapp.bench import run_bench
+
+    figures = run_bench(ctx.obj, requests=requests)
+    width = max(len(k) for k in figures)
+    for key, value in figures.items():
+        click.echo(f"{key:<{width}}  {value:10.2f}")
+
+
 def main() -> None:
     cli(prog_name="kb")
