@@ -57,6 +57,10 @@ class QueryCache:
                 self._data.move_to_end(key)
             return value
 
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
     def put(self, key: str, value: np.ndarray) -> None:
         with self._lock:
             self._data[key] = value
@@ -116,6 +120,10 @@ class SentenceTransformerEmbedder:
         if not out:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.ascontiguousarray(np.vstack(out), dtype=np.float32)
+
+    def clear_cache(self) -> None:
+        """Forget cached query vectors (benchmarks measure uncached latency)."""
+        self._cache.clear()
 
     def encode_query(self, text: str) -> np.ndarray:
         cached = self._cache.get(text)

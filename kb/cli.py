@@ -8,7 +8,8 @@ import sys
 import click
 
 from kb.authoring import create_writeup
-from kb.errors import KBError
+from kb.coverage import build_coverage, format_coverage
+from kb.errors import BadInputError, KBError
 from kb.library import load_library, load_reference
 from kb.settings import Settings
 from kb.stats import count_by_tag
@@ -58,11 +59,31 @@ def new(ctx: click.Context, title: str, school: str, author: str, subject: str,
 
 
 @click.command()
+@click.option("--coverage", is_flag=True,
+              help="Show the subject x intervention coverage map instead.")
+@click.option("--key-stage", "key_stages", multiple=True,
+              help="With --coverage: count only write-ups for this key stage (repeatable).")
 @click.pass_context
-def stats(ctx: click.Context) -> None:
+def stats(ctx: click.Context, coverage: bool, key_stages: tuple[str, ...]) -> None:
     """Count valid write-ups by subject, intervention, phase, key stage, group and strength."""
     settings = settings_of(ctx)
     library = load_library(settings)
+    if coverage:
+        vocab = library.taxonomy.for_field("key_stages")
+        stages = []
+        for stage in key_stages:
+            term = vocab.resolve(stage)
+            if term is None:
+                raise BadInputError("--key-stage: " + library.taxonomy.unknown_tag_message(
+                    "key_stages", stage))
+            stages.append(term)
+        docs = [{f: d.tags(f) for f in ("subjects", "interventions", "key_stages",
+                                        "evidence_strength")} for d in library.published()]
+        grid = build_coverage(docs, library.taxonomy, stages)
+        click.echo(f"{grid.total} published write-ups"
+                   + (f" for {', '.join(stages)}" if stages else ""))
+        click.echo(format_coverage(grid, library.taxonomy))
+        return
     counts = count_by_tag(library.documents)
     click.echo(f"{len(library.documents)} write-ups "
                f"({len(library.published())} published)")

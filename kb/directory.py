@@ -18,12 +18,24 @@ class Family:
     description: str
 
 
+OFFER_KINDS = ("visit", "coaching", "resources", "training")
+
+
+@dataclass(frozen=True)
+class Offer:
+    """Something a school offers others through school-to-school support."""
+
+    kind: str
+    description: str
+
+
 @dataclass(frozen=True)
 class School:
     id: str
     name: str
     phase: str
     family: str
+    offers: tuple[Offer, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -42,6 +54,10 @@ class Directory:
         key = normalise_tag(text)
         return next((f for f in self.families.values()
                      if normalise_tag(f.id) == key or normalise_tag(f.name) == key), None)
+
+    def schools_in(self, family_id: str) -> list[School]:
+        return sorted((s for s in self.schools.values() if s.family == family_id),
+                      key=lambda s: s.name)
 
     def suggest_school(self, text: str) -> list[str]:
         return difflib.get_close_matches(text, list(self.schools), n=3, cutoff=0.4)
@@ -81,7 +97,17 @@ def load_directory(path: Path) -> Directory:
             problems.append(Problem(name, line, f"schools.{sid}.family",
                                     f"unknown family {family!r}"))
             continue
-        schools[str(sid)] = School(str(sid), raw["name"], str(raw.get("phase", "")), family)
+        offers: list[Offer] = []
+        for n, offer in enumerate(raw.get("offers") or []):
+            if not isinstance(offer, dict) or offer.get("kind") not in OFFER_KINDS or \
+                    not isinstance(offer.get("description"), str):
+                problems.append(Problem(name, line, f"schools.{sid}.offers[{n}]",
+                                        "each offer needs a kind (" + ", ".join(OFFER_KINDS)
+                                        + ") and a description"))
+                continue
+            offers.append(Offer(offer["kind"], " ".join(offer["description"].split())))
+        schools[str(sid)] = School(str(sid), raw["name"], str(raw.get("phase", "")), family,
+                                   tuple(offers))
     if not families or not schools:
         problems.append(Problem(name, 1, "", "needs 'families' and 'schools' sections"))
     if problems:

@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from indexer.embedding import Embedder
 from kb.settings import Settings
-from webapp import api, errors, pages
+from webapp import api, community, errors, feeds, pages
 from webapp.services import start_services
 from webapp.templating import create_templates
 
@@ -56,5 +56,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None,
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(community.router)
+    app.include_router(feeds.router)
     errors.install(app)
     return app
