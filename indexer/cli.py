@@ -8,7 +8,7 @@ import click
 
 from indexer.embedding import create_embedder
 from indexer.pipeline import index_content
-from indexer.records import FILTER_FIELDS
+from indexer.records import FILTER_PARAMS
 from indexer.search import SearchEngine, SearchQuery
 from kb.settings import Settings
 
@@ -41,11 +41,12 @@ def index(ctx: click.Context, full: bool, quiet: bool) -> None:
 
 
 def filter_options(func):  # type: ignore[no-untyped-def]
-    """Add a repeatable --<field> option for every filter field."""
-    for name in reversed(FILTER_FIELDS):
-        flag = "--" + name.replace("_", "-")
-        func = click.option(flag, name, multiple=True,
-                            help=f"Only write-ups with this {name} (repeatable).")(func)
+    """Add a repeatable --<param> option (e.g. --subject, --key-stage) for every filter."""
+    for param, field_name in reversed(list(FILTER_PARAMS.items())):
+        flag = "--" + param.replace("_", "-")
+        func = click.option(flag, field_name, multiple=True,
+                            help=f"Only write-ups with this {param.replace('_', ' ')} "
+                                 "(repeatable).")(func)
     return func
 
 

@@ -12,6 +12,18 @@ from kb.taxonomy import TAG_FIELDS
 
 # Every field a search can filter on: the taxonomy tag fields plus school, family and year.
 FILTER_FIELDS = TAG_FIELDS + ("school", "family", "year")
+# The singular parameter name users type for each filter field (URLs and CLI flags).
+FILTER_PARAMS = {
+    "subject": "subjects",
+    "intervention": "interventions",
+    "phase": "phase",
+    "key_stage": "key_stages",
+    "pupil_group": "pupil_groups",
+    "evidence": "evidence_strength",
+    "school": "school",
+    "family": "family",
+    "year": "year",
+}
 
 
 @dataclass(frozen=True)

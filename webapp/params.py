@@ -7,23 +7,12 @@ from dataclasses import dataclass
 
 from starlette.datastructures import QueryParams
 
+from indexer.records import FILTER_PARAMS
 from indexer.search import SearchQuery
 from kb.directory import Directory
 from kb.errors import BadInputError
 from kb.taxonomy import Taxonomy
 
-# URL parameter -> filter field.
-FILTER_PARAMS = {
-    "subject": "subjects",
-    "intervention": "interventions",
-    "phase": "phase",
-    "key_stage": "key_stages",
-    "pupil_group": "pupil_groups",
-    "evidence": "evidence_strength",
-    "school": "school",
-    "family": "family",
-    "year": "year",
-}
 PARAM_OF_FIELD = {v: k for k, v in FILTER_PARAMS.items()}
 MAX_PAGE = 1000
 MAX_VALUES = 20
