@@ -17,10 +17,36 @@ def minmax(scores: Mapping[K, float]) -> dict[K, float]:
     return {k: (v - low) / (high - low) for k, v in scores.items()}
 
 
+def zscore(scores: Mapping[K, float], depth: int = 0) -> dict[K, float]:
+    """Standardise scores by the mean and spread of the top `depth` (all when 0)."""
+    if not scores:
+        return {}
+    values = sorted(scores.values(), reverse=True)
+    head = values[:depth] if depth else values
+    mean = sum(head) / len(head)
+    spread = (sum((v - mean) ** 2 for v in head) / len(head)) ** 0.5 or 1.0
+    return {k: (v - mean) / spread for k, v in scores.items()}
+
+
+def minmax_top(scores: Mapping[K, float], depth: int) -> dict[K, float]:
+    """Min-max scaling where the floor is the depth-th best score (deeper ones clip to 0)."""
+    if not scores or depth <= 0:
+        return minmax(scores)
+    values = sorted(scores.values(), reverse=True)
+    low, high = values[min(depth, len(values)) - 1], values[0]
+    if high - low < 1e-12:
+        return {k: 1.0 if v >= high else 0.0 for k, v in scores.items()}
+    return {k: max(0.0, (v - low) / (high - low)) for k, v in scores.items()}
+
+
 def weighted_fusion(keyword: Mapping[K, float], dense: Mapping[K, float],
-                    keyword_weight: float) -> dict[K, float]:
-    """Convex combination of min-max normalised scores; a side that misses a key adds 0."""
-    kw, dn = minmax(keyword), minmax(dense)
+                    keyword_weight: float, depth: int = 0) -> dict[K, float]:
+    """Convex combination of min-max normalised scores; a side that misses a key adds 0.
+
+    With depth, each side is scaled between its best and its depth-th best score, so a long
+    tail of weak candidates does not squash the differences that matter at the top.
+    """
+    kw, dn = minmax_top(keyword, depth), minmax_top(dense, depth)
     out: dict[K, float] = {}
     for key in set(kw) | set(dn):
         out[key] = keyword_weight * kw.get(key, 0.0) + (1 - keyword_weight) * dn.get(key, 0.0)

@@ -37,6 +37,11 @@ class SearchParams:
     dense_margin: float = 0.12
     keyword_pool: int = 1000
     dense_pool: int = 1000
+    norm_depth: int = 0  # 0: min-max over all candidates; N: over the top N of each side
+    # Pseudo-relevance feedback: move the query vector towards the best passages of the
+    # top prf_docs fused results, then search by meaning again (0 = off).
+    prf_docs: int = 0
+    prf_weight: float = 0.5
     mode: str = "hybrid"  # hybrid | keyword | dense
 
 
@@ -221,6 +226,9 @@ class SearchEngine:
         terms = keyword.query_terms(query.text) if mode != "dense" else []
         qvec = self.embedder.encode_query(query.text) if mode != "keyword" else None
         unfiltered = self._retrieve(reader, terms, qvec, None)
+        if qvec is not None and self.params.prf_docs and reader.vectors is not None:
+            qvec = self._feedback_vector(reader, unfiltered, qvec, mode)
+            unfiltered = self._retrieve(reader, terms, qvec, None)
         allowed = reader.docs_matching(query.filters)
         filtered = unfiltered if allowed is None else self._retrieve(reader, terms, qvec, allowed)
         # Cut-offs come from the unfiltered pass, so totals and facet counts agree.
@@ -281,12 +289,22 @@ class SearchEngine:
                 out.best_chunk[doc_id] = chunk_id
         return out
 
+    def _feedback_vector(self, reader: IndexReader, cands: _Candidates, qvec: np.ndarray,
+                         mode: str) -> np.ndarray:
+        top = rank(self._fuse(cands, mode))[: self.params.prf_docs]
+        if not top or reader.vectors is None:
+            return qvec
+        centre = reader.vectors.vectors([cands.best_chunk[d] for d in top]).mean(axis=0)
+        moved = qvec + self.params.prf_weight * centre
+        return (moved / (np.linalg.norm(moved) or 1.0)).astype(np.float32)
+
     def _fuse(self, cands: _Candidates, mode: str) -> dict[int, float]:
         if mode == "keyword":
             return weighted_fusion(cands.keyword, {}, 1.0)
         if mode == "dense":
             return weighted_fusion({}, cands.dense, 0.0)
-        return weighted_fusion(cands.keyword, cands.dense, self.params.keyword_weight)
+        return weighted_fusion(cands.keyword, cands.dense, self.params.keyword_weight,
+                                self.params.norm_depth)
 
     def _snippet(self, reader: IndexReader, terms: list[str], chunk_id: int, text: str,
                  keyword_hit: bool) -> Segments:

@@ -97,3 +97,16 @@ def test_school_and_family_pages(client: TestClient) -> None:
     assert client.get("/families").status_code == 200
     assert client.get("/schools/nowhere").status_code == 404
     assert client.get("/families/nowhere").status_code == 404
+
+
+def test_interventions_link_to_named_national_evidence(client: TestClient) -> None:
+    html = client.get("/interventions/feedback").text
+    assert "EEF Teaching and Learning Toolkit" in html and "+6 months" in html
+    taxonomy = client.get("/api/taxonomy").json()
+    by_id = {t["id"]: t for t in taxonomy["interventions"]}
+    assert by_id["feedback"]["evidence"]["source"] == "EEF Teaching and Learning Toolkit"
+    # Only figures with a named source are bundled: no invented figure for retrieval practice.
+    assert by_id["retrieval-practice"]["evidence"] is None
+    for term in taxonomy["interventions"]:
+        if term["evidence"]:
+            assert term["evidence"]["source"] and term["evidence"]["url"].startswith("https://")

@@ -90,11 +90,18 @@ class PracticeList(BaseModel):
     results: list[PracticeSummary]
 
 
+class EvidenceLink(BaseModel):
+    source: str
+    url: str
+    summary: str
+
+
 class Term(BaseModel):
     id: str
     label: str
     description: str
     aliases: list[str]
+    evidence: EvidenceLink | None = None
 
 
 class Health(BaseModel):
@@ -194,7 +201,10 @@ def api_practice(slug: str, services: ServicesDep) -> Practice:
 def api_taxonomy(services: ServicesDep) -> dict[str, list[Term]]:
     """The controlled vocabularies: id, label, description and aliases of every term."""
     return {name: [Term(id=t.id, label=t.label, description=t.description,
-                        aliases=list(t.aliases)) for t in vocab.terms]
+                        aliases=list(t.aliases),
+                        evidence=EvidenceLink(source=t.evidence_source, url=t.evidence_url,
+                                              summary=t.evidence_summary)
+                        if t.evidence_source else None) for t in vocab.terms]
             for name, vocab in services.taxonomy.vocabularies.items()}
 
 
