@@ -283,7 +283,9 @@ def parse_collection(path: str, raw: bytes, taxonomy: Taxonomy, writeups: Writeu
     try:
         meta = load_located(yaml_text, line_offset=1)
     except YamlSyntaxError as exc:
-        return CollectionResult(None, problems + [Problem(path, exc.line, "", str(exc))])
+        hint = ("; text with '?', ':' or ',' inside [brackets] needs quotes, or write the "
+                "list one '- item' per line") if "flow" in str(exc) else ""
+        return CollectionResult(None, problems + [Problem(path, exc.line, "", str(exc) + hint)])
     if not isinstance(meta.data, dict):
         return CollectionResult(None, problems + [Problem(
             path, 2, "", "front matter must be a set of 'field: value' lines")])
