@@ -263,3 +263,29 @@ def test_timetable_pdf_download(bundled: TestClient) -> None:
 
 def test_static_handout_stylesheet_exists() -> None:
     assert (Path(ROOT) / "webapp" / "static" / "handout.css").exists()
+
+
+def test_concurrent_requests_for_one_pack_build_it_once() -> None:
+    """Narrow unit test of the cache with a stand-in build function (no PDF involved)."""
+    import threading
+
+    from webapp.handouts import PackCache
+
+    cache, calls = PackCache(size=2), []
+
+    def build() -> bytes:
+        calls.append(1)
+        time.sleep(0.2)
+        return b"pack"
+
+    results: list[bytes] = []
+    threads = [threading.Thread(target=lambda: results.append(cache.get(("k",), build)))
+               for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [b"pack"] * 8 and len(calls) == 1
+    for n in range(3):
+        cache.get((str(n),), lambda: b"x")
+    assert ("k",) not in cache._items  # the oldest entry was evicted

@@ -111,16 +111,24 @@ class PackCache:
     def __init__(self, size: int = 48) -> None:
         self.size = size
         self._items: OrderedDict[tuple[str, ...], bytes] = OrderedDict()
+        self._building: dict[tuple[str, ...], threading.Lock] = {}
         self._lock = threading.Lock()
 
     def get(self, key: tuple[str, ...], build: Callable[[], bytes]) -> bytes:
+        """The cached pack, or build it once: concurrent requests for it wait for that build."""
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]
-        data = build()  # outside the lock: a slow PDF must not block other downloads
-        with self._lock:
-            self._items[key] = data
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+            building = self._building.setdefault(key, threading.Lock())
+        with building:  # one build per key; a slow PDF never blocks other downloads
+            with self._lock:
+                if key in self._items:
+                    return self._items[key]
+            data = build()
+            with self._lock:
+                self._items[key] = data
+                self._building.pop(key, None)
+                while len(self._items) > self.size:
+                    self._items.popitem(last=False)
         return data
