@@ -1,4 +1,4 @@
-"""A collection: an ordered set of write-ups with the curator's notes, parsed from one file (pure)."""
+"""A collection: an ordered set of write-ups with curator's notes, parsed from one file (pure)."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kb.collection import Collection, CollectionItem, WriteupStatuses, parse_collection
+from kb.collection import Collection, CollectionItem, parse_collection
 from kb.collection_edit import CollectionEditor
 from kb.documents import Document, slug_for_filename
 from kb.errors import NotFoundError, Problem
@@ -141,13 +141,13 @@ def load_curation(settings: Settings, library: Library | None = None) -> Curatio
     programmes: dict[str, Programme] = {}
     for file in _files(settings.programmes_dir, PROGRAMME_SUFFIX):
         shown = _display_path(file, settings.content_dir)
-        result = parse_programme(shown, _read(file, shown, problems), library.taxonomy, refs,
+        parsed = parse_programme(shown, _read(file, shown, problems), library.taxonomy, refs,
                                  settings.max_file_bytes)
-        problems += result.problems
-        if result.programme is None:
+        problems += parsed.problems
+        if parsed.programme is None:
             skipped.append(shown)
         else:
-            programmes[result.programme.slug] = result.programme
+            programmes[parsed.programme.slug] = parsed.programme
     return Curation(library, collections, programmes, problems, skipped, fingerprint)
 
 

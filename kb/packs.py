@@ -70,11 +70,15 @@ def item_markdown(position: int, item: CollectionItem, doc: Document, taxonomy: 
     strength = taxonomy.label("evidence_strength", doc.evidence_strength)
     lines = [f"# {position}. {doc.title}", "",
              f"{doc.school_name}, {doc.family_name}. {', '.join(doc.authors)}, "
-             f"{doc.date.isoformat()}.", "", f"Online: {site_url}/practice/{doc.slug}", "",
-             "## Why it is in this collection", "", item.why, "", "## Questions to discuss", ""]
-    lines += [f"{n}. {q}" for n, q in enumerate(item.questions, start=1)]
-    lines += ["", "## A task to try", "", item.task, "", "---", "",
-              "## The write-up", "", f"**Summary.** {doc.summary}", "",
+             f"{doc.date.isoformat()}.", "", f"Online: {site_url}/practice/{doc.slug}", ""]
+    if item.why:
+        lines += ["## Why it is in this collection", "", item.why, ""]
+    if item.questions:
+        lines += ["## Questions to discuss", ""]
+        lines += [f"{n}. {q}" for n, q in enumerate(item.questions, start=1)] + [""]
+    if item.task:
+        lines += ["## A task to try", "", item.task, ""]
+    lines += ["---", "", "## The write-up", "", f"**Summary.** {doc.summary}", "",
               f"**Evidence ({strength}).** {doc.evidence_measure}", "",
               demote_headings(doc.body.strip())]
     return "\n".join(lines).rstrip() + "\n"

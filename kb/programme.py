@@ -1,4 +1,4 @@
-"""A programme: one professional development day of time slots, strands, rooms and sessions (pure)."""
+"""A programme: one professional development day of slots, strands, rooms and sessions (pure)."""
 
 from __future__ import annotations
 
@@ -311,8 +311,8 @@ def parse_programme(path: str, raw: bytes, taxonomy: Taxonomy, refs: References,
     except YamlSyntaxError as exc:
         return ProgrammeResult(None, problems + [Problem(path, exc.line, "", str(exc))])
     if not isinstance(meta.data, dict):
-        return ProgrammeResult(None, problems + [Problem(path, 1, "", "a programme must be a "
-                                                                      "set of 'field: value' lines")])
+        return ProgrammeResult(None, problems + [Problem(
+            path, 1, "", "a programme must be a set of 'field: value' lines")])
     data: dict[str, Any] = meta.data
     check = FieldReader(path, meta)
     for field_name in REQUIRED:

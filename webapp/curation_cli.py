@@ -1,4 +1,4 @@
-"""`kb collection ...` and `kb programme ...`: curate collections from the terminal and export packs."""
+"""`kb collection` and `kb programme`: curate collections in the terminal and export packs."""
 
 from __future__ import annotations
 
