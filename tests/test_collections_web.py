@@ -289,3 +289,34 @@ def test_concurrent_requests_for_one_pack_build_it_once() -> None:
     for n in range(3):
         cache.get((str(n),), lambda: b"x")
     assert ("k",) not in cache._items  # the oldest entry was evicted
+
+
+def test_pdf_builds_never_fetch_anything() -> None:
+    """An image or stylesheet address in a write-up must not make the server call out."""
+    import socket
+    import threading
+
+    from webapp.handouts import html_to_pdf
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(5)
+    listener.settimeout(0.2)
+    port, hits = listener.getsockname()[1], []
+
+    def accept() -> None:
+        try:
+            conn, _ = listener.accept()
+            hits.append(1)
+            conn.close()
+        except OSError:
+            pass
+
+    watcher = threading.Thread(target=accept)
+    watcher.start()
+    pdf = html_to_pdf(f'<link rel="stylesheet" href="http://127.0.0.1:{port}/a.css">'
+                      f'<p>Text</p><img src="http://127.0.0.1:{port}/x.png">'
+                      '<img src="file:///etc/hostname">')
+    watcher.join()
+    listener.close()
+    assert pdf.startswith(b"%PDF-") and hits == []

@@ -74,6 +74,20 @@ def _refuse_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
     raise ValueError(f"not fetched: {url[:80]}")
 
 
+def _no_fetching() -> Any:
+    """A WeasyPrint URL fetcher that refuses every address (a class in newer WeasyPrint)."""
+    try:
+        from weasyprint.urls import URLFetcher
+    except ImportError:  # older WeasyPrint takes a plain function
+        return _refuse_fetch
+
+    class RefuseAll(URLFetcher):  # type: ignore[misc]
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            return _refuse_fetch(url)
+
+    return RefuseAll()
+
+
 def html_to_pdf(html: str) -> bytes:
     """Lay the HTML out with WeasyPrint and return the PDF bytes."""
     try:
@@ -82,7 +96,7 @@ def html_to_pdf(html: str) -> bytes:
         raise KBError(f"PDF export needs WeasyPrint and the Pango libraries ({exc}); "
                       "run `make run` or see the README") from None
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    pdf = HTML(string=html, url_fetcher=_refuse_fetch).write_pdf()
+    pdf = HTML(string=html, url_fetcher=_no_fetching()).write_pdf()
     if not pdf:
         raise KBError("WeasyPrint produced no PDF")
     return bytes(pdf)
