@@ -71,7 +71,7 @@ def front_matter_of(collection: Collection) -> dict[str, Any]:
 def render_collection(collection: Collection) -> str:
     """The file text of a collection: YAML front matter, then the Markdown introduction."""
     data = front_matter_of(collection)
-    text = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=92,
+    text = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=80,
                      default_flow_style=False)
     if yaml.safe_load(text) != _plain(data):  # never write what would read back differently
         raise KBError(f"cannot write {collection.slug} faithfully; please report this")
