@@ -6,14 +6,14 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test index validate bench clean browser
+.PHONY: run test index validate bench clean browser pdf-libs
 
-run: $(VENV)/.installed
+run: $(VENV)/.installed pdf-libs
 	-$(BIN)/kb validate
 	$(BIN)/kb index
 	$(BIN)/kb serve --no-index
 
-test: $(VENV)/.installed-test browser
+test: $(VENV)/.installed-test browser pdf-libs
 	$(BIN)/pytest
 
 index: $(VENV)/.installed
@@ -39,6 +39,14 @@ browser:
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+# PDF handouts: WeasyPrint lays pages out with Debian's Pango (and HarfBuzz for font subsets).
+PDF_LIBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+pdf-libs:
+	@dpkg -s $(PDF_LIBS) >/dev/null 2>&1 || { \
+	  echo "Installing Pango and fonts for PDF handouts"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(PDF_LIBS) >/dev/null; }
 
 clean:
 	rm -rf var .pytest_cache

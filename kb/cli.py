@@ -1,4 +1,4 @@
-"""CLI commands that need only kb: validate, new, stats."""
+"""CLI commands that need only kb: validate (write-ups, collections, programmes), new, stats."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import click
 
 from kb.authoring import create_writeup
 from kb.coverage import build_coverage, format_coverage
+from kb.curation import load_curation
 from kb.errors import BadInputError, KBError
 from kb.library import load_library, load_reference
 from kb.settings import Settings
@@ -22,16 +23,23 @@ def settings_of(ctx: click.Context) -> Settings:
 @click.command()
 @click.pass_context
 def validate(ctx: click.Context) -> None:
-    """Check every write-up and report all problems at once (exit 1 if any file is invalid)."""
+    """Check every write-up, collection and programme; report all problems (exit 1 if any is invalid)."""
     settings = settings_of(ctx)
     library = load_library(settings)
-    for problem in sorted(library.problems):
+    curation = load_curation(settings, library)
+    for problem in sorted(library.problems) + sorted(curation.problems):
         click.echo(str(problem), err=problem.level == "error")
     total = len(library.documents) + len(library.skipped)
     click.echo(f"{len(library.documents)} of {total} write-ups valid; "
                f"{len(library.skipped)} invalid; "
                f"{sum(p.level == 'warning' for p in library.problems)} warnings.")
-    if library.skipped:
+    bad_collections = sum(path.endswith(".md") for path in curation.skipped)
+    bad_programmes = len(curation.skipped) - bad_collections
+    click.echo(f"{len(curation.collections)} of {len(curation.collections) + bad_collections} "
+               f"collections and {len(curation.programmes)} of "
+               f"{len(curation.programmes) + bad_programmes} programmes valid; "
+               f"{sum(p.level == 'warning' for p in curation.problems)} warnings.")
+    if library.skipped or curation.skipped:
         sys.exit(1)
 
 

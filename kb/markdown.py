@@ -83,11 +83,22 @@ def _safe_link(url: str) -> bool:
 _MD = _parser()
 
 
-def render_html(body: str) -> tuple[str, list[Heading]]:
-    """Render a write-up body to HTML that is safe to insert into a page, with heading anchors."""
+def render_html(body: str, anchor_prefix: str = "",
+                shift_headings: int = 0) -> tuple[str, list[Heading]]:
+    """Render a write-up body to HTML that is safe to insert into a page, with heading anchors.
+
+    anchor_prefix keeps ids unique when several bodies share a page (a handout), and
+    shift_headings demotes headings (h2 -> h3) to nest the body under a page's own headings.
+    """
     env: dict[str, object] = {}
     tokens = _MD.parse(body, env)
     headings = _assign_anchors(tokens)
+    for token in tokens:
+        if token.type in ("heading_open", "heading_close"):
+            if anchor_prefix and token.type == "heading_open":
+                token.attrSet("id", anchor_prefix + str(token.attrGet("id")))
+            if shift_headings:
+                token.tag = f"h{min(6, int(token.tag[1]) + shift_headings)}"
     for token in tokens:
         for child in token.children or []:
             if child.type == "link_open":

@@ -24,6 +24,20 @@ class Settings:
     max_query_chars: int = 300
     page_size: int = 10
     max_file_bytes: int = 256_000
+    public_url: str = ""
+
+    @property
+    def collections_dir(self) -> Path:
+        return self.content_dir / "collections"
+
+    @property
+    def programmes_dir(self) -> Path:
+        return self.content_dir / "programmes"
+
+    @property
+    def site_url(self) -> str:
+        """The address printed in handouts: KB_PUBLIC_URL, or where `kb serve` listens."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def practice_dir(self) -> Path:

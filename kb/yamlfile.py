@@ -18,7 +18,10 @@ class YamlSyntaxError(ValueError):
 
 @dataclass
 class LocatedYaml:
-    """Parsed YAML plus the line of each key path, e.g. ("evidence", "strength") -> 14."""
+    """Parsed YAML plus the line of each key path, e.g. ("evidence", "strength") -> 14.
+
+    List items appear under their position: ("items", "0") is the first item's line.
+    """
 
     data: Any
     lines: dict[tuple[str, ...], int] = field(default_factory=dict)
@@ -60,6 +63,12 @@ def _record_lines(node: yaml.Node, prefix: tuple[str, ...], out: dict[tuple[str,
                 path = prefix + (str(key_node.value),)
                 out[path] = key_node.start_mark.line + 1 + line_offset
                 _record_lines(value_node, path, out, line_offset)
+    elif isinstance(node, yaml.SequenceNode):
+        # List items are keyed by their 0-based position, e.g. ("items", "2", "writeup").
+        for index, item_node in enumerate(node.value):
+            path = prefix + (str(index),)
+            out[path] = item_node.start_mark.line + 1 + line_offset
+            _record_lines(item_node, path, out, line_offset)
 
 
 def load_located(text: str, line_offset: int = 0) -> LocatedYaml:

@@ -12,8 +12,10 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 
 from indexer.embedding import Embedder
+from kb.curation import CurationCache
 from kb.settings import Settings
-from webapp import api, community, errors, feeds, pages
+from webapp import api, community, curation_api, curation_pages, errors, feeds, pages
+from webapp.handouts import PackCache
 from webapp.services import start_services
 from webapp.templating import create_templates
 
@@ -29,6 +31,9 @@ def create_app(settings: Settings, embedder: Embedder | None = None,
         services = start_services(settings, embedder, update_index=update_on_start)
         app.state.services = services
         app.state.templates = create_templates(services.taxonomy, services.directory)
+        app.state.curation = CurationCache(settings)
+        app.state.curation.get()  # parse collections once now, not on the first visit
+        app.state.packs = PackCache()
         yield
 
     app = FastAPI(title="Westmoor practice library", version="0.1.0", lifespan=lifespan,
@@ -58,5 +63,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None,
     app.include_router(pages.router)
     app.include_router(community.router)
     app.include_router(feeds.router)
+    app.include_router(curation_api.router)
+    app.include_router(curation_pages.router)
     errors.install(app)
     return app

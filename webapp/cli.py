@@ -11,6 +11,7 @@ from indexer.cli import COMMANDS as INDEXER_COMMANDS
 from kb.cli import COMMANDS as KB_COMMANDS
 from kb.errors import KBError
 from kb.settings import load_settings
+from webapp.curation_cli import COMMANDS as CURATION_COMMANDS
 
 
 class KBGroup(click.Group):
@@ -55,7 +56,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, no_index: bool
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
 
 
-for command in KB_COMMANDS + INDEXER_COMMANDS:
+for command in KB_COMMANDS + INDEXER_COMMANDS + CURATION_COMMANDS:
     cli.add_command(command)
 
 

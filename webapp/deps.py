@@ -7,6 +7,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from starlette.templating import Jinja2Templates
 
+from kb.curation import Curation
+from webapp.handouts import PackCache
 from webapp.params import SearchRequest, parse_search
 from webapp.services import Services
 
@@ -25,6 +27,17 @@ def get_search_request(request: Request,
                         services.settings.page_size)
 
 
+def get_curation(request: Request) -> Curation:
+    """Collections and programmes as the files are now (reloaded when a file changes)."""
+    return request.app.state.curation.get()  # type: ignore[no-any-return]
+
+
+def get_packs(request: Request) -> PackCache:
+    return request.app.state.packs  # type: ignore[no-any-return]
+
+
 ServicesDep = Annotated[Services, Depends(get_services)]
+CurationDep = Annotated[Curation, Depends(get_curation)]
+PacksDep = Annotated[PackCache, Depends(get_packs)]
 TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]
 SearchDep = Annotated[SearchRequest, Depends(get_search_request)]

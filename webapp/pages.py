@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from kb.errors import NotFoundError
-from webapp.deps import SearchDep, ServicesDep, TemplatesDep
+from webapp.deps import CurationDep, SearchDep, ServicesDep, TemplatesDep
 from webapp.params import PARAM_OF_FIELD
 
 router = APIRouter(include_in_schema=False)
@@ -43,7 +43,7 @@ def search_page(request: Request, services: ServicesDep, templates: TemplatesDep
 
 @router.get("/practice/{slug}", response_class=HTMLResponse)
 def practice_page(slug: str, request: Request, services: ServicesDep,
-                  templates: TemplatesDep) -> HTMLResponse:
+                  templates: TemplatesDep, curation: CurationDep) -> HTMLResponse:
     doc = services.engine.document(slug)
     from kb.markdown import render_html
 
@@ -51,6 +51,7 @@ def practice_page(slug: str, request: Request, services: ServicesDep,
     return templates.TemplateResponse(request, "practice.html", {
         "doc": doc, "headings": [h for h in headings if h.level == 2],
         "related": services.engine.related(slug),
+        "used_in": curation.collections_using(slug),
     })
 
 

@@ -74,3 +74,23 @@ def parse_search(params: QueryParams, taxonomy: Taxonomy, directory: Directory,
             canonical[param] = ids
     query = SearchQuery(text, filters, int(raw_page), int(raw_size))
     return SearchRequest(query, canonical)
+
+
+def parse_audience(params: QueryParams, taxonomy: Taxonomy) -> tuple[tuple[str, ...],
+                                                                      tuple[str, ...]]:
+    """The subject and phase filters of the collection and programme pages, as taxonomy ids."""
+    out: list[tuple[str, ...]] = []
+    for param, field_name in (("subject", "subjects"), ("phase", "phase")):
+        values = [v for v in params.getlist(param) if v.strip()]
+        if len(values) > MAX_VALUES:
+            raise BadInputError(f"parameter '{param}' is repeated more than {MAX_VALUES} times")
+        ids: list[str] = []
+        for value in values:
+            term = taxonomy.for_field(field_name).resolve(value)
+            if term is None:
+                raise BadInputError(f"parameter '{param}': "
+                                    + taxonomy.unknown_tag_message(field_name, value[:60]))
+            if term not in ids:
+                ids.append(term)
+        out.append(tuple(ids))
+    return out[0], out[1]
