@@ -29,7 +29,7 @@ Segments = tuple[tuple[str, bool], ...]
 class SearchParams:
     """Tunable retrieval settings (the evaluation command sweeps these)."""
 
-    keyword_weight: float = 0.3
+    keyword_weight: float = 0.15
     min_similarity: float = 0.3
     # A write-up "matches" when its keyword score is at least keyword_ratio of the best one,
     # or its similarity is within dense_margin of the best (and above min_similarity).
@@ -40,8 +40,11 @@ class SearchParams:
     norm_depth: int = 0  # 0: min-max over all candidates; N: over the top N of each side
     # Pseudo-relevance feedback: move the query vector towards the best passages of the
     # top prf_docs fused results, then search by meaning again (0 = off).
-    prf_docs: int = 0
-    prf_weight: float = 0.5
+    prf_docs: int = 5
+    prf_weight: float = 1.0
+    # Adaptive fusion: scale the keyword weight by how far the two sides agree on their top
+    # `agreement_depth` write-ups (0 = fixed weight).
+    agreement_depth: int = 20
     mode: str = "hybrid"  # hybrid | keyword | dense
 
 
@@ -303,8 +306,13 @@ class SearchEngine:
             return weighted_fusion(cands.keyword, {}, 1.0)
         if mode == "dense":
             return weighted_fusion({}, cands.dense, 0.0)
-        return weighted_fusion(cands.keyword, cands.dense, self.params.keyword_weight,
-                                self.params.norm_depth)
+        weight = self.params.keyword_weight
+        depth = self.params.agreement_depth
+        if depth and cands.keyword and cands.dense:
+            top_kw = set(rank(cands.keyword)[:depth])
+            top_dense = set(rank(cands.dense)[:depth])
+            weight = min(1.0, 2 * weight * len(top_kw & top_dense) / depth)
+        return weighted_fusion(cands.keyword, cands.dense, weight, self.params.norm_depth)
 
     def _snippet(self, reader: IndexReader, terms: list[str], chunk_id: int, text: str,
                  keyword_hit: bool) -> Segments:
