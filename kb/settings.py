@@ -24,6 +24,11 @@ class Settings:
     max_query_chars: int = 300
     page_size: int = 10
     max_file_bytes: int = 256_000
+    max_body_bytes: int = 1_000_000
+    session_hours: int = 12
+    login_max_failures: int = 5
+    login_lockout_seconds: int = 300
+    max_submissions_per_hour: int = 30
 
     @property
     def practice_dir(self) -> Path:
@@ -32,6 +37,11 @@ class Settings:
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    @property
+    def state_path(self) -> Path:
+        """Accounts, sessions, submissions, revisions and the audit log (not derived: back up)."""
+        return self.data_dir / "state.db"
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """Return a copy with the non-None overrides applied (used for CLI flags)."""

@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from indexer.embedding import Embedder
 from kb.settings import Settings
-from webapp import api, errors, pages
+from webapp import api, auth, contribute, errors, moderation, pages, security, workflow_api
 from webapp.services import start_services
 from webapp.templating import create_templates
 
@@ -29,11 +29,14 @@ def create_app(settings: Settings, embedder: Embedder | None = None,
         services = start_services(settings, embedder, update_index=update_on_start)
         app.state.services = services
         app.state.templates = create_templates(services.taxonomy, services.directory)
+        auth.configure_templates(app.state.templates)
         yield
 
     app = FastAPI(title="Westmoor practice library", version="0.1.0", lifespan=lifespan,
                   description="Search and browse write-ups of effective practice shared by "
                               "families of schools.")
+
+    security.install_middleware(app)  # inside the headers middleware: its responses get them
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
@@ -56,5 +59,9 @@ def create_app(settings: Settings, embedder: Embedder | None = None,
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
+    auth.install(app)
+    app.include_router(contribute.router)
+    app.include_router(moderation.router)
+    app.include_router(workflow_api.router)
     errors.install(app)
     return app
