@@ -26,6 +26,7 @@ MIN_PASSWORD, MAX_PASSWORD = 10, 1024
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 # An IP address may fail this many times more than a single account before it is slowed.
 IP_FACTOR = 4
+COUNT_WINDOW = 900  # failures in the last 15 minutes count towards a lockout
 
 _HASHER = PasswordHasher()  # argon2id with the library's current (RFC 9106) parameters
 _DUMMY_HASH: list[str] = []
@@ -163,12 +164,16 @@ def set_password(store: StateStore, email: str, password: str, actor: str = "cli
 
 # -- signing in ----------------------------------------------------------------------------
 
-def _locked_for(conn: sqlite3.Connection, key: str, limit: int, window: int,
+def _locked_for(conn: sqlite3.Connection, key: str, limit: int, lockout: int,
                 now: float) -> float:
-    """Seconds left before `key` may try again (0 when it may)."""
+    """Seconds left before `key` may try again (0 when it may).
+
+    After `limit` failures within the counting window, each further failure locks the key
+    for `lockout` seconds from that failure: slow for a guesser, never permanent.
+    """
     rows = conn.execute("SELECT at FROM attempts WHERE key=? AND at>? ORDER BY at DESC LIMIT ?",
-                        (key, now - window, limit)).fetchall()
-    return rows[-1][0] + window - now if len(rows) >= limit else 0.0
+                        (key, now - max(lockout, COUNT_WINDOW), limit)).fetchall()
+    return max(0.0, rows[0][0] + lockout - now) if len(rows) >= limit else 0.0
 
 
 def authenticate(store: StateStore, email: str, password: str, client: str,

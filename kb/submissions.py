@@ -262,6 +262,8 @@ class Workflow:
         The status change, the revision and the file stand or fall together, and the
         conditional UPDATE makes two simultaneous approvals publish once.
         """
+        if not moderator.has_role(*MODERATOR_ROLES):
+            raise PermissionDeniedError("only moderators can approve submissions")
         sub = self.get(moderator, submission_id)
         path = practice_path(self.practice_dir, sub.slug)
         with publishing(self.store, path) as (conn, publication):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import shutil
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -158,9 +159,19 @@ def open_site(settings: Settings, embedder: Any, users_template: Path) -> Iterat
 
 
 @pytest.fixture
-def site(fresh: Settings, embedder: Any, users_template: Path) -> Iterator[Site]:
+def private(built: Settings, tmp_path: Path) -> Settings:
+    """A private copy of the indexed fixture library that a test may change: the same as
+    `fresh`, but copied from the session's index instead of embedding it all again."""
+    shutil.copytree(built.content_dir, tmp_path / "content")
+    shutil.copytree(built.index_dir, tmp_path / "var" / "index",
+                    ignore=shutil.ignore_patterns(".lock"))
+    return Settings(content_dir=tmp_path / "content", data_dir=tmp_path / "var")
+
+
+@pytest.fixture
+def site(private: Settings, embedder: Any, users_template: Path) -> Iterator[Site]:
     """The app over a private, indexed copy of the fixture library, with PEOPLE signed up."""
-    yield from open_site(fresh, embedder, users_template)
+    yield from open_site(private, embedder, users_template)
 
 
 def with_settings(settings: Settings, **changes: Any) -> Settings:

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
+import workers
 from kb import state
 from kb.errors import BadInputError, KBError
-from kb.state import StateStore, backup, migrate, open_state
+from kb.state import backup, migrate, open_state
 
 
 def test_new_database_is_migrated_in_wal_mode_with_a_secret(tmp_path: Path) -> None:
@@ -87,33 +88,24 @@ def test_a_waiting_writer_succeeds_once_the_first_commits(tmp_path: Path) -> Non
         assert conn.execute("SELECT value FROM meta WHERE key='slow'").fetchone()[0] == "2"
 
 
-def _writer(path: str, worker: int, transactions: int) -> None:
-    store = StateStore(Path(path))
-    for i in range(transactions):
-        with store.write() as conn:
-            # Read, then write, in one transaction: the pattern that fails when deferred.
-            count = conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
-            conn.execute("INSERT INTO audit_log (at, actor, action, target, detail) "
-                         "VALUES ('t', ?, 'test', ?, ?)", (f"w{worker}", str(i), str(count)))
-
-
 def test_many_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
     """Reliability row 11: 8 writer processes; no 'database is locked', every row kept."""
     path = tmp_path / "state.db"
     open_state(path)
-    workers, each = 8, 60
+    processes, each = 8, 200
     ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_writer, args=(str(path), w, each)) for w in range(workers)]
+    procs = [ctx.Process(target=workers.write_rows, args=(str(path), w, each))
+             for w in range(processes)]
     for proc in procs:
         proc.start()
     for proc in procs:
         proc.join(120)
-    assert [p.exitcode for p in procs] == [0] * workers
+    assert [p.exitcode for p in procs] == [0] * processes
     conn = sqlite3.connect(path)
-    assert conn.execute("SELECT count(*) FROM audit_log").fetchone()[0] == workers * each
+    assert conn.execute("SELECT count(*) FROM audit_log").fetchone()[0] == processes * each
     # Each transaction saw every earlier commit: the counts it read are all different.
     assert conn.execute("SELECT count(DISTINCT detail) FROM audit_log").fetchone()[0] == \
-        workers * each
+        processes * each
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     conn.close()
 
