@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 
 from kb.contribution import Fields, build_text
 from kb.settings import Settings
-from support_accounts import (PASSWORD, PEOPLE, ROLE_PEOPLE, Site, csrf_of, good_form,  # noqa: F401
-                              open_site, private, site, users_template, with_settings)
+from support_accounts import (PASSWORD, PEOPLE, ROLE_PEOPLE, Site, csrf_of, good_form,
+                              open_site, with_settings)
 from test_web import check_page
 from webapp.auth import RoleGate
 
@@ -138,8 +138,8 @@ def test_api_login_refuses_form_encoded_bodies(site: Site) -> None:
 
 
 @pytest.fixture
-def slow_site(private: Settings, embedder: Any,  # noqa: F811
-              users_template: Any) -> Iterator[Site]:  # noqa: F811
+def slow_site(private: Settings, embedder: Any,
+              users_template: Any) -> Iterator[Site]:
     yield from open_site(with_settings(private, login_max_failures=5, login_lockout_seconds=3),
                          embedder, users_template)
 

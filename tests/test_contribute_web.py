@@ -17,8 +17,7 @@ from fastapi.testclient import TestClient
 
 from kb.contribution import Fields, build_text
 from kb.settings import Settings
-from support_accounts import (Site, csrf_of, good_form, key_of, open_site,  # noqa: F401
-                              private, site, users_template, with_settings)
+from support_accounts import Site, csrf_of, good_form, key_of, open_site, with_settings
 from test_markdown import PAYLOADS, assert_harmless
 from test_web import check_page
 
@@ -228,8 +227,8 @@ def test_a_double_clicked_submit_creates_one_submission(site: Site) -> None:
 
 
 @pytest.fixture
-def strict_site(private: Settings, embedder: Any,  # noqa: F811
-                users_template: Any) -> Iterator[Site]:  # noqa: F811
+def strict_site(private: Settings, embedder: Any,
+                users_template: Any) -> Iterator[Site]:
     yield from open_site(with_settings(private, max_submissions_per_hour=5), embedder,
                          users_template)
 

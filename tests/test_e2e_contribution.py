@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from kb.settings import Settings
-from support_accounts import csrf_of, good_form, key_of, private  # noqa: F401
+from support_accounts import csrf_of, good_form, key_of
 from test_web import check_page
 from webapp.app import create_app
 from webapp.cli import cli
@@ -77,7 +77,7 @@ def article(html: str) -> str:
     return html.split('<article class="practice">', 1)[1].split("</article>", 1)[0]
 
 
-def test_contribute_moderate_find_edit_and_restore(private: Settings,  # noqa: F811
+def test_contribute_moderate_find_edit_and_restore(private: Settings,
                                                    embedder: Any) -> None:
     add_user(private, "teacher@example.org", "contributor", "--school", "Ashcombe Academy",
              "--name", "Tess Teacher")

@@ -16,13 +16,13 @@ from kb.errors import (BadInputError, ConflictError, NotFoundError, PermissionDe
                        TooManyRequestsError)
 from kb.revisions import history, restore
 from kb.state import StateStore, backup
-from support_accounts import Site, good_form, users_template, with_settings  # noqa: F401
+from support_accounts import Site, good_form, with_settings
 
 TEXT = build_text(Fields(**good_form()))
 
 
 @pytest.fixture
-def desk(tmp_path: Path, users_template: Path) -> Site:  # noqa: F811
+def desk(tmp_path: Path, users_template: Path) -> Site:
     """The workflow over a private copy of the fixture library (no search index: nothing
     here searches) and a state database with PEOPLE in it."""
     settings = make_library(tmp_path)

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from kb.authoring import slug_from_title
-from kb.contribution import diff_lines, fields_from_text, normalise_upload
+from kb.contribution import fields_from_text, normalise_upload
 from kb.errors import BadInputError, NotFoundError, Problem
 from kb.markdown import render_html
 from kb.revisions import Revision, get_revision, history, restore
