@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from kb import accounts
+from kb import audit as audit_log
 from kb.errors import BadInputError
 from kb.library import load_reference
 from kb.settings import Settings
@@ -126,4 +127,18 @@ def backup(ctx: click.Context, path: Path, force: bool) -> None:
                "Integrity check: ok.")
 
 
-COMMANDS = [user, backup]
+@click.command()
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000),
+              help="How many entries, newest first.")
+@click.option("--target", default=None,
+              help="Only entries about one thing, e.g. practice:SLUG or submission:ID.")
+@click.pass_context
+def audit(ctx: click.Context, limit: int, target: str | None) -> None:
+    """Show the audit log: sign-ins, account changes, submissions, reviews, publications."""
+    _, store = _store(ctx)
+    for entry in audit_log.entries(store, target=target, limit=limit):
+        detail = f"  {entry.detail}" if entry.detail else ""
+        click.echo(f"{entry.at}  {entry.actor:<28} {entry.action:<26} {entry.target}{detail}")
+
+
+COMMANDS = [user, backup, audit]

@@ -188,6 +188,16 @@ def test_backup_command_copies_the_state_database(cli_settings: Settings,
     run(cli_settings, "backup", str(target), "--force")
 
 
+def test_audit_command_lists_actions_newest_first(cli_settings: Settings) -> None:
+    run(cli_settings, "user", "add", "boss@example.org", "--role", "admin", "--password-stdin",
+        stdin=PASSWORD + "\n")
+    run(cli_settings, "user", "set-role", "boss@example.org", "moderator")
+    lines = run(cli_settings, "audit").splitlines()
+    assert "user.set-role" in lines[0] and "admin -> moderator" in lines[0]
+    assert "user.add" in lines[1]
+    assert run(cli_settings, "audit", "--target", "user:nobody").strip() == ""
+
+
 def test_unknown_user_lookup_names_the_command(store) -> None:  # type: ignore
     with pytest.raises(NotFoundError, match="kb user list"):
         accounts.get_user(store, "ghost@example.org")

@@ -248,6 +248,19 @@ def _routes(app: Any) -> list[tuple[str, str, RoleGate | None]]:
     return out
 
 
+def test_anonymous_visitors_are_sent_to_sign_in_or_get_401(site: Site) -> None:
+    anonymous = site.client(None)
+    for path in ("/contribute", "/my/submissions", "/moderation", "/moderation/1",
+                 f"/practice/{SLUG}/edit"):
+        response = anonymous.get(path)
+        assert response.status_code == 303, path
+        assert response.headers["location"] == f"/login?next={path}"
+    for path in ("/api/submissions", "/api/moderation", "/api/me"):
+        response = anonymous.get(path)
+        assert response.status_code == 401 and "sign in" in response.json()["detail"]
+    assert anonymous.post("/api/submissions", json={"markdown": TEXT}).status_code == 401
+
+
 def test_every_route_is_either_public_on_purpose_or_gated(site: Site) -> None:
     routes = _routes(site.app)
     ungated = {(m, p) for m, p, gate in routes if gate is None}

@@ -200,6 +200,9 @@ def test_oversized_and_malformed_bodies_are_refused_fast(site: Site) -> None:
     fields = client.post("/contribute", content=many.encode(),
                          headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert fields.status_code == 400 and "fields" in fields.text.lower()
+    big_file = client.post("/contribute/upload", data={"csrf_token": token, "action": "save"},
+                           files={"file": ("big.md", b"x" * 3_000_000, "text/markdown")})
+    assert big_file.status_code == 413 and "smaller file" in big_file.text
     boundary = client.post("/contribute/upload", content=b"--x\r\n\r\n",
                            headers={"Content-Type": "multipart/form-data; boundary="})
     assert boundary.status_code == 400
@@ -214,6 +217,20 @@ def test_an_over_long_write_up_is_refused_with_the_limit(site: Site) -> None:
 
 
 # -- reliability rows 23 and 24: repeats and floods --------------------------------------------
+
+def test_two_moderators_approving_through_the_api_at_once_publish_once(site: Site) -> None:
+    sub, _ = site.workflow().save(site.user(CARA), kind="new", slug="race-one",
+                                  text=build_text(Fields(**good_form())), submit=True)
+    calls = []
+    for email in ("mod@example.org", "mod2@example.org"):
+        client = site.client(email)
+        calls.append((client, {"X-CSRF-Token": client.get("/api/me").json()["csrf_token"]}))
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda call: call[0].post(
+            f"/api/moderation/{sub.id}/approve", json={}, headers=call[1]), calls))
+    assert sorted(r.status_code for r in results) == [200, 409]
+    assert len(site.client(None).get("/api/practices/race-one/revisions").json()) == 1
+
 
 def test_a_double_clicked_submit_creates_one_submission(site: Site) -> None:
     client = site.client(CARA)
