@@ -108,7 +108,7 @@ class Publication:
         if self.previous is None:
             remove_file(self.path)
         else:
-            write_atomic(self.path, self.previous.decode("utf-8", "replace"))
+            write_atomic(self.path, self.previous)
 
 
 @contextlib.contextmanager

@@ -201,6 +201,7 @@ class Workflow:
 
     def _throttle(self, conn: sqlite3.Connection, user: User, now: float) -> None:
         key = f"save:{user.id}"
+        conn.execute("DELETE FROM attempts WHERE key=? AND at<?", (key, now - 3600))
         count = conn.execute("SELECT count(*) FROM attempts WHERE key=? AND at>?",
                              (key, now - 3600)).fetchone()[0]
         if count >= self.max_per_hour and not user.has_role(*MODERATOR_ROLES):

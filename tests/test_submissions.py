@@ -239,3 +239,26 @@ def test_saving_too_often_is_throttled(desk: Site) -> None:
     with pytest.raises(TooManyRequestsError):
         flow.save(cara, kind="new", slug="s9", text=TEXT, submit=False)
     assert desk.count("submissions") == 3
+
+
+def test_a_failure_after_writing_the_file_puts_the_old_file_back(desk: Site) -> None:
+    """The file and the database change stand or fall together."""
+    from kb.revisions import add_revision, publishing
+
+    path = desk.settings.practice_dir / "weekly-quizzes-year-7-maths.md"
+    original = path.read_bytes()
+    with pytest.raises(RuntimeError):
+        with publishing(desk.store, path) as (conn, publication):
+            add_revision(conn, "weekly-quizzes-year-7-maths", "x", author="a", approved_by="b",
+                         summary="never committed")
+            publication.write("half-way text")
+            assert path.read_text() == "half-way text"
+            raise RuntimeError("the commit did not happen")
+    assert path.read_bytes() == original
+    assert history(desk.store, "weekly-quizzes-year-7-maths") == []
+    new = desk.settings.practice_dir / "brand-new.md"
+    with pytest.raises(RuntimeError):
+        with publishing(desk.store, new) as (_, publication):
+            publication.write("text")
+            raise RuntimeError("crash")
+    assert not new.exists()
