@@ -48,5 +48,6 @@ pdf-libs:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(PDF_LIBS) >/dev/null; }
 
+# var/state.db holds accounts and submissions: never delete it here (see `kb backup`).
 clean:
-	rm -rf var .pytest_cache
+	rm -rf var/index .pytest_cache

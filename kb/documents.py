@@ -173,7 +173,7 @@ class _Checker:
 
 
 def _describe(value: Any) -> str:
-    if value is None:
+    if value is None or value == "":
         return "nothing"
     if isinstance(value, bool):
         return f"yes/no value {value} (put text in quotes)"

@@ -21,6 +21,26 @@ class IndexUnavailableError(KBError):
     """The search index is missing or unreadable; run `kb index`."""
 
 
+class AuthenticationError(KBError):
+    """Sign-in failed or is needed; the message never says which part was wrong."""
+
+
+class PermissionDeniedError(KBError):
+    """The signed-in user's role or family does not allow this action."""
+
+
+class ConflictError(KBError):
+    """The action clashes with the current state (already reviewed, slug taken, changed since)."""
+
+
+class TooManyRequestsError(KBError):
+    """Too many attempts in a short time; retry_after says how many seconds to wait."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))
+
+
 @dataclass(frozen=True, order=True)
 class Problem:
     """One validation problem, located by file, line and field."""

@@ -25,6 +25,11 @@ class Settings:
     page_size: int = 10
     max_file_bytes: int = 256_000
     public_url: str = ""
+    max_body_bytes: int = 1_000_000
+    session_hours: int = 12
+    login_max_failures: int = 5
+    login_lockout_seconds: int = 300
+    max_submissions_per_hour: int = 30
 
     @property
     def collections_dir(self) -> Path:
@@ -46,6 +51,11 @@ class Settings:
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    @property
+    def state_path(self) -> Path:
+        """Accounts, sessions, submissions, revisions and the audit log (not derived: back up)."""
+        return self.data_dir / "state.db"
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """Return a copy with the non-None overrides applied (used for CLI flags)."""

@@ -79,3 +79,7 @@ def write(settings: Settings, slug: str, text: str | bytes) -> Path:
 
 def fixture_text(slug: str) -> str:
     return (FIXTURES / "practice" / f"{slug}.md").read_text(encoding="utf-8")
+
+
+# Accounts, contribution and moderation fixtures (real accounts in a real state database).
+from support_accounts import private, site, users_template  # noqa: E402,F401

@@ -14,7 +14,8 @@ from starlette.responses import Response
 from indexer.embedding import Embedder
 from kb.curation import CurationCache
 from kb.settings import Settings
-from webapp import api, community, curation_api, curation_pages, errors, feeds, pages
+from webapp import (api, auth, community, contribute, curation_api, curation_pages, errors,
+                    feeds, moderation, pages, security, workflow_api)
 from webapp.handouts import PackCache
 from webapp.services import start_services
 from webapp.templating import create_templates
@@ -34,11 +35,14 @@ def create_app(settings: Settings, embedder: Embedder | None = None,
         app.state.curation = CurationCache(settings)
         app.state.curation.get()  # parse collections once now, not on the first visit
         app.state.packs = PackCache()
+        auth.configure_templates(app.state.templates)
         yield
 
     app = FastAPI(title="Westmoor practice library", version="0.1.0", lifespan=lifespan,
                   description="Search and browse write-ups of effective practice shared by "
                               "families of schools.")
+
+    security.install_middleware(app)  # inside the headers middleware: its responses get them
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
@@ -65,5 +69,9 @@ def create_app(settings: Settings, embedder: Embedder | None = None,
     app.include_router(feeds.router)
     app.include_router(curation_api.router)
     app.include_router(curation_pages.router)
+    auth.install(app)
+    app.include_router(contribute.router)
+    app.include_router(moderation.router)
+    app.include_router(workflow_api.router)
     errors.install(app)
     return app

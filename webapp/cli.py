@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from indexer.cli import COMMANDS as INDEXER_COMMANDS
+from kb.admin import COMMANDS as ADMIN_COMMANDS
 from kb.cli import COMMANDS as KB_COMMANDS
 from kb.errors import KBError
 from kb.settings import load_settings
@@ -56,7 +57,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, no_index: bool
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
 
 
-for command in KB_COMMANDS + INDEXER_COMMANDS + CURATION_COMMANDS:
+for command in KB_COMMANDS + INDEXER_COMMANDS + CURATION_COMMANDS + ADMIN_COMMANDS:
     cli.add_command(command)
 
 

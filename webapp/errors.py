@@ -16,9 +16,14 @@ log = logging.getLogger(__name__)
 
 TITLES = {
     400: "That request could not be understood",
+    401: "Please sign in",
+    403: "You cannot do that",
     404: "Page not found",
     405: "That action is not allowed here",
+    409: "That has changed in the meantime",
+    413: "That is too large",
     422: "Something in the search was not recognised",
+    429: "Too many attempts",
     500: "Something went wrong on our side",
     503: "Search is being prepared",
 }

@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse
 
 from kb.errors import NotFoundError
 from webapp.deps import CurationDep, SearchDep, ServicesDep, TemplatesDep
+from webapp.moderation import history_context
 from webapp.params import PARAM_OF_FIELD
 
 router = APIRouter(include_in_schema=False)
@@ -52,6 +53,7 @@ def practice_page(slug: str, request: Request, services: ServicesDep,
         "doc": doc, "headings": [h for h in headings if h.level == 2],
         "related": services.engine.related(slug),
         "used_in": curation.collections_using(slug),
+        **history_context(request, services, slug, doc.tags["family"][0]),
     })
 
 

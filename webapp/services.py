@@ -12,6 +12,7 @@ from kb.directory import Directory
 from kb.errors import KBError
 from kb.library import load_reference
 from kb.settings import Settings
+from kb.state import StateStore, open_state
 from kb.taxonomy import Taxonomy
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,7 @@ class Services:
     engine: SearchEngine
     taxonomy: Taxonomy
     directory: Directory
+    state: StateStore
 
 
 def start_services(settings: Settings, embedder: Embedder | None = None,
@@ -39,4 +41,5 @@ def start_services(settings: Settings, embedder: Embedder | None = None,
         except KBError as exc:  # keep serving the previous index
             log.error("index update failed, serving the previous index: %s", exc)
     engine = SearchEngine(settings.index_dir, embedder, max_query_chars=settings.max_query_chars)
-    return Services(settings, engine, taxonomy, directory)
+    state = open_state(settings.state_path)  # accounts and submissions: not derived data
+    return Services(settings, engine, taxonomy, directory, state)

@@ -1,0 +1,156 @@
+"""Moderating: the review queue, approve / request changes / reject, revisions and restore."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.responses import Response
+
+from indexer.pipeline import index_content
+from kb.accounts import CONTRIBUTOR_ROLES, MODERATOR_ROLES, User, get_user
+from kb.contribution import diff_lines, fields_from_text
+from kb.documents import SLUG_RE
+from kb.errors import KBError, Problem
+from kb.publishing import practice_path, read_current
+from kb.revisions import get_revision, history, restore
+from kb.submissions import Submission
+from webapp.auth import Moderator
+from webapp.contribute import PostedForm, workflow
+from webapp.deps import ServicesDep, TemplatesDep
+from webapp.forms import Preview, preview_of
+from webapp.services import Services
+
+log = logging.getLogger(__name__)
+router = APIRouter(include_in_schema=False)
+MAX_COMMENT = 4000
+
+
+@dataclass(frozen=True)
+class Review:
+    """A submission as a moderator sees it: preview, validation result and diff."""
+
+    sub: Submission
+    preview: Preview
+    problems: list[Problem]
+    diff: list[tuple[str, str]]
+    published: bool
+
+
+def review_of(services: Services, sub: Submission) -> Review:
+    flow = workflow(services)
+    try:
+        # The family rule is the author's, so check the proposal as its author would be.
+        author: User | None = get_user(services.state, sub.author_email)
+    except KBError:
+        author = None
+    problems = (flow.problems(author, sub.kind, sub.slug, sub.text, sub.id)
+                if author is not None and sub.status == "pending"
+                else flow.check(sub.slug, sub.text).problems)
+    try:
+        current = read_current(practice_path(services.settings.practice_dir, sub.slug))
+    except KBError:
+        current = None
+    diff = diff_lines(current.decode("utf-8", "replace"), sub.text) \
+        if current is not None and sub.kind == "edit" else []
+    fields = fields_from_text(sub.text, services.taxonomy, sub.slug)
+    body = fields.body if fields else sub.text
+    return Review(sub, preview_of(services, sub.slug, sub.text, body), problems, diff,
+                  current is not None)
+
+
+NOTICES = {"index": "Published, but the search index could not be updated yet; it will be "
+                    "at the next `kb index` or restart."}
+DONE = {"approved": "Published.", "changes_requested": "Sent back with your comment.",
+        "rejected": "Rejected."}
+
+
+def reindex(services: Services) -> bool:
+    """Bring the search index up to date after a publication (the running engine picks up
+    the new generation by itself); False when that failed and the next `kb index` must."""
+    try:
+        index_content(services.settings, services.engine.embedder, progress=False)
+    except KBError as exc:
+        log.error("index update after publication failed: %s", exc)
+        return False
+    return True
+
+
+def history_context(request: Request, services: Services, slug: str,
+                    family: str) -> dict[str, Any]:
+    """What the write-up page shows about its revisions and who may edit or restore it."""
+    user: User | None = getattr(request.state, "user", None)
+    can_moderate = bool(user and user.has_role(*MODERATOR_ROLES))
+    can_edit = bool(user and user.has_role(*CONTRIBUTOR_ROLES) and
+                    (can_moderate or user.family == family))
+    return {"revisions": history(services.state, slug), "can_restore": can_moderate,
+            "can_edit": can_edit}
+
+
+def _comment(form: PostedForm) -> str:
+    return str(form.get("comment", ""))[:MAX_COMMENT]
+
+
+# -- pages -------------------------------------------------------------------------------
+
+@router.get("/moderation", response_class=HTMLResponse)
+def queue_page(request: Request, services: ServicesDep, templates: TemplatesDep,
+               user: Moderator, done: str = "", notice: str = "",
+               published: str = "") -> Response:
+    reviews = [review_of(services, sub) for sub in workflow(services).queue()]
+    return templates.TemplateResponse(request, "moderation.html", {
+        "reviews": reviews, "message": DONE.get(done, ""), "notice": NOTICES.get(notice, ""),
+        "published": published if SLUG_RE.fullmatch(published) else ""})
+
+
+@router.get("/moderation/{submission_id}", response_class=HTMLResponse)
+def review_page(submission_id: int, request: Request, services: ServicesDep,
+                templates: TemplatesDep, user: Moderator) -> Response:
+    sub = workflow(services).get(user, submission_id)
+    return templates.TemplateResponse(request, "review.html", {
+        "review": review_of(services, sub), "own": sub.user_id == user.id})
+
+
+@router.post("/moderation/{submission_id}/approve")
+def approve_post(submission_id: int, services: ServicesDep, user: Moderator,
+                 form: PostedForm) -> Response:
+    sub = workflow(services).approve(user, submission_id, _comment(form))
+    target = f"/moderation?done=approved&published={sub.slug}"
+    return RedirectResponse(target + ("" if reindex(services) else "&notice=index"),
+                            status_code=303)
+
+
+@router.post("/moderation/{submission_id}/request-changes")
+def request_changes_post(submission_id: int, services: ServicesDep, user: Moderator,
+                         form: PostedForm) -> Response:
+    workflow(services).request_changes(user, submission_id, _comment(form))
+    return RedirectResponse("/moderation?done=changes_requested", status_code=303)
+
+
+@router.post("/moderation/{submission_id}/reject")
+def reject_post(submission_id: int, services: ServicesDep, user: Moderator,
+                form: PostedForm) -> Response:
+    workflow(services).reject(user, submission_id, _comment(form))
+    return RedirectResponse("/moderation?done=rejected", status_code=303)
+
+
+@router.get("/practice/{slug}/revisions/{number}", response_class=HTMLResponse)
+def revision_page(slug: str, number: int, request: Request, services: ServicesDep,
+                  templates: TemplatesDep, user: Moderator) -> Response:
+    revision = get_revision(services.state, slug, number)
+    fields = fields_from_text(revision.text, services.taxonomy, slug)
+    return templates.TemplateResponse(request, "revision.html", {
+        "revision": revision,
+        "preview": preview_of(services, slug, revision.text,
+                              fields.body if fields else revision.text)})
+
+
+@router.post("/practice/{slug}/revisions/{number}/restore")
+def restore_post(slug: str, number: int, services: ServicesDep, user: Moderator) -> Response:
+    restore(services.state, user, services.settings.practice_dir, slug, number,
+            workflow(services).check)
+    reindex(services)
+    return RedirectResponse(f"/practice/{slug}?restored={number}#history", status_code=303)
