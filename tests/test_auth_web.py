@@ -32,6 +32,16 @@ PUBLIC = {
     ("POST", "/api/login"), ("GET", "/api/practices/{slug}/revisions"),
     ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/oauth2-redirect"),
     ("GET", "/redoc"), ("GET", "/static"),
+    # Reading pages for teachers: schools, families, coverage, feeds, collections, programmes.
+    ("GET", "/schools/{school_id}"), ("GET", "/families"), ("GET", "/families/{family_id}"),
+    ("GET", "/coverage"), ("GET", "/feed.atom"),
+    ("GET", "/collections"), ("GET", "/collections/{slug}"),
+    ("GET", "/collections/{slug}/print"), ("GET", "/collections/{slug}/handout.pdf"),
+    ("GET", "/collections/{slug}/handout.zip"), ("GET", "/programmes"),
+    ("GET", "/programmes/{slug}"), ("GET", "/programmes/{slug}/print"),
+    ("GET", "/programmes/{slug}/timetable.pdf"), ("GET", "/api/collections"),
+    ("GET", "/api/collections/{slug}"), ("GET", "/api/programmes"),
+    ("GET", "/api/programmes/{slug}"),
 }
 
 
