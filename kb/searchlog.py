@@ -6,21 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
-import sqlite3
 from dataclasses import dataclass
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS search_log (
-    id TEXT PRIMARY KEY,
-    at TEXT NOT NULL,
-    query TEXT NOT NULL,
-    filters TEXT NOT NULL,
-    results INTEGER NOT NULL,
-    top_score REAL,
-    opened TEXT
-);
-CREATE INDEX IF NOT EXISTS search_log_at ON search_log(at);
-"""
+from kb.state import StateStore
+
 MAX_QUERY = 300
 
 
@@ -35,19 +24,15 @@ class LoggedSearch:
     opened: str | None
 
 
-def ensure_search_log(conn: sqlite3.Connection) -> None:
-    conn.executescript(SCHEMA)
-
-
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
 
 
-def log_search(conn: sqlite3.Connection, query: str, filters: dict[str, list[str]],
+def log_search(store: StateStore, query: str, filters: dict[str, list[str]],
                results: int, top_score: float | None, at: str | None = None) -> str:
     """Record one search; returns its random id (used to record which result was opened)."""
     search_id = secrets.token_urlsafe(9)
-    with conn:
+    with store.write() as conn:
         conn.execute("INSERT INTO search_log (id, at, query, filters, results, top_score) "
                      "VALUES (?,?,?,?,?,?)",
                      (search_id, at or _now(), " ".join(query.split())[:MAX_QUERY],
@@ -55,29 +40,31 @@ def log_search(conn: sqlite3.Connection, query: str, filters: dict[str, list[str
     return search_id
 
 
-def log_open(conn: sqlite3.Connection, search_id: str, slug: str) -> bool:
+def log_open(store: StateStore, search_id: str, slug: str) -> bool:
     """Note the first result opened from a logged search; unknown ids are ignored."""
-    with conn:
+    with store.write() as conn:
         cur = conn.execute("UPDATE search_log SET opened=? WHERE id=? AND opened IS NULL",
                            (slug[:100], search_id[:40]))
     return cur.rowcount == 1
 
 
-def purge_search_log(conn: sqlite3.Connection, keep_days: int,
+def purge_search_log(store: StateStore, keep_days: int,
                      today: dt.date | None = None) -> int:
     """Delete entries older than keep_days; returns how many went."""
     cutoff = (today or dt.date.today()) - dt.timedelta(days=keep_days)
-    with conn:
+    with store.write() as conn:
         cur = conn.execute("DELETE FROM search_log WHERE at < ?", (cutoff.isoformat(),))
     return cur.rowcount
 
 
-def recent_searches(conn: sqlite3.Connection, since: str = "") -> list[LoggedSearch]:
-    rows = conn.execute("SELECT id, at, query, filters, results, top_score, opened FROM "
-                        "search_log WHERE at >= ? ORDER BY at", (since,))
+def recent_searches(store: StateStore, since: str = "") -> list[LoggedSearch]:
+    with store.read() as conn:
+        rows = conn.execute("SELECT id, at, query, filters, results, top_score, opened FROM "
+                            "search_log WHERE at >= ? ORDER BY at", (since,)).fetchall()
     return [LoggedSearch(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5], r[6]) for r in rows]
 
 
-def searches_per_month(conn: sqlite3.Connection) -> dict[str, int]:
-    return {r[0]: r[1] for r in conn.execute(
-        "SELECT substr(at, 1, 7), count(*) FROM search_log GROUP BY 1 ORDER BY 1")}
+def searches_per_month(store: StateStore) -> dict[str, int]:
+    with store.read() as conn:
+        return {r[0]: r[1] for r in conn.execute(
+            "SELECT substr(at, 1, 7), count(*) FROM search_log GROUP BY 1 ORDER BY 1")}

@@ -80,6 +80,17 @@ MIGRATIONS: list[list[str]] = [
             target TEXT NOT NULL,
             detail TEXT NOT NULL DEFAULT '')""",
     ],
+    [  # 2: the search log (no personal data; see kb/searchlog.py)
+        """CREATE TABLE search_log (
+            id TEXT PRIMARY KEY,
+            at TEXT NOT NULL,
+            query TEXT NOT NULL,
+            filters TEXT NOT NULL,
+            results INTEGER NOT NULL,
+            top_score REAL,
+            opened TEXT)""",
+        """CREATE INDEX search_log_at ON search_log(at)""",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -5,17 +5,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import sqlite3
-
 from indexer.gaps import find_gaps, gaps_csv
-from kb.searchlog import (ensure_search_log, log_open, log_search, purge_search_log,
-                          recent_searches, searches_per_month)
+from kb.searchlog import (log_open, log_search, purge_search_log, recent_searches,
+                          searches_per_month)
+from kb.state import StateStore, open_state
 
 
-def make_log(tmp_path) -> sqlite3.Connection:  # type: ignore[no-untyped-def]
-    conn = sqlite3.connect(tmp_path / "state.db")
-    ensure_search_log(conn)
-    return conn
+def make_log(tmp_path) -> StateStore:  # type: ignore[no-untyped-def]
+    return open_state(tmp_path / "state.db")
 
 
 def test_log_records_searches_and_the_opened_result_without_personal_data(tmp_path) -> None:  # type: ignore
@@ -26,7 +23,8 @@ def test_log_records_searches_and_the_opened_result_without_personal_data(tmp_pa
     [entry] = recent_searches(conn)
     assert entry.query == "phonics for year 1" and entry.opened == "some-slug"
     assert entry.filters == {"subject": ["english"]} and entry.results == 3
-    columns = [r[1] for r in conn.execute("PRAGMA table_info(search_log)")]
+    with conn.read() as db:
+        columns = [r[1] for r in db.execute("PRAGMA table_info(search_log)")]
     assert columns == ["id", "at", "query", "filters", "results", "top_score", "opened"]
 
 
