@@ -106,4 +106,30 @@ def evaluate_command(ctx: click.Context, folders: tuple[Path, ...], mode: str | 
                            " ".join(f"{row[k]:>12}" for k in keys))
 
 
-COMMANDS = [index, search, evaluate_command]
+@click.command()
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV instead of a table.")
+@click.option("--days", default=90, show_default=True, type=click.IntRange(1, 3650),
+              help="How far back to look in the search log.")
+@click.pass_context
+def gaps(ctx: click.Context, as_csv: bool, days: int) -> None:
+    """Searches that found nothing convincing, grouped by meaning: write-ups to commission."""
+    import datetime as dt
+
+    from indexer.gaps import find_gaps, gaps_csv
+    from kb.searchlog import recent_searches
+    from kb.state import open_state
+
+    settings = settings_of(ctx)
+    since = (dt.date.today() - dt.timedelta(days=days)).isoformat()
+    clusters = find_gaps(recent_searches(open_state(settings.state_path), since),
+                         create_embedder(settings.model))
+    if as_csv:
+        click.echo(gaps_csv(clusters), nl=False)
+        return
+    click.echo(f"{len(clusters)} unmet needs in the last {days} days")
+    for cluster in clusters:
+        click.echo(f"{cluster.count:4d}  {cluster.label}  ({cluster.first_seen[:10]} to "
+                   f"{cluster.last_seen[:10]}; {len(cluster.queries)} wording(s))")
+
+
+COMMANDS = [index, search, evaluate_command, gaps]

@@ -87,6 +87,9 @@ class SearchResults:
     notices: tuple[str, ...] = ()
     generation: str = ""
     took_ms: float = 0.0
+    # The best similarity of the query itself (before feedback) to any passage: how well the
+    # library answers it at all, used to spot knowledge gaps.
+    confidence: float | None = None
 
     @property
     def pages(self) -> int:
@@ -195,7 +198,7 @@ class SearchEngine:
             results = self._search(reader, query, notices)
         results = SearchResults(results.query, results.total, results.hits, results.facets,
                                 results.mode, results.notices, reader.generation,
-                                (time.perf_counter() - started) * 1000)
+                                (time.perf_counter() - started) * 1000, results.confidence)
         with self._lock:
             self._cache[key] = results
             while len(self._cache) > 512:
@@ -229,6 +232,7 @@ class SearchEngine:
         terms = keyword.query_terms(query.text) if mode != "dense" else []
         qvec = self.embedder.encode_query(query.text) if mode != "keyword" else None
         unfiltered = self._retrieve(reader, terms, qvec, None)
+        confidence = max(unfiltered.dense.values(), default=None)
         if qvec is not None and self.params.prf_docs and reader.vectors is not None:
             qvec = self._feedback_vector(reader, unfiltered, qvec, mode)
             unfiltered = self._retrieve(reader, terms, qvec, None)
@@ -253,7 +257,8 @@ class SearchEngine:
                                           chunk_id in filtered.keyword_chunks),
                             filtered.keyword.get(doc_id), filtered.dense.get(doc_id)))
         facets = self._facets(reader, unfiltered.matched(keyword_cut, dense_cut), query.filters)
-        return SearchResults(query, len(ordered), hits, facets, mode, tuple(notices))
+        return SearchResults(query, len(ordered), hits, facets, mode, tuple(notices),
+                             confidence=confidence)
 
     def _retrieve(self, reader: IndexReader, terms: list[str], qvec: np.ndarray | None,
                   allowed: set[int] | None) -> _Candidates:

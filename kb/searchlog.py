@@ -28,10 +28,16 @@ def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
 
 
+def new_search_id() -> str:
+    """A random id for a search, unrelated to who searched."""
+    return secrets.token_urlsafe(9)
+
+
 def log_search(store: StateStore, query: str, filters: dict[str, list[str]],
-               results: int, top_score: float | None, at: str | None = None) -> str:
-    """Record one search; returns its random id (used to record which result was opened)."""
-    search_id = secrets.token_urlsafe(9)
+               results: int, top_score: float | None, at: str | None = None,
+               search_id: str | None = None) -> str:
+    """Record one search; returns its id (used to record which result was opened)."""
+    search_id = search_id or new_search_id()
     with store.write() as conn:
         conn.execute("INSERT INTO search_log (id, at, query, filters, results, top_score) "
                      "VALUES (?,?,?,?,?,?)",

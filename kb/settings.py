@@ -25,6 +25,7 @@ class Settings:
     page_size: int = 10
     max_file_bytes: int = 256_000
     public_url: str = ""
+    search_log_days: int = 180
     max_body_bytes: int = 1_000_000
     session_hours: int = 12
     login_max_failures: int = 5

@@ -61,3 +61,32 @@ def test_gap_csv_defuses_spreadsheet_formulas(tmp_path, embedder) -> None:  # ty
     log_search(conn, "=HYPERLINK(\"http://x\")", {}, 0, None)
     text = gaps_csv(find_gaps(recent_searches(conn), embedder))
     assert "'=HYPERLINK" in text
+
+
+def test_searches_are_logged_and_unmet_ones_reach_the_gap_page(site) -> None:  # type: ignore
+    import re
+
+    from kb.searchlog import recent_searches as logged
+
+    anonymous = site.client()
+    html = anonymous.get("/search", params={"q": "setting up a school chess club"}).text
+    anonymous.get("/search", params={"q": "chess clubs for able students"})
+    anonymous.get("/api/search", params={"q": "how to run a chess club at lunchtime"})
+    page = anonymous.get("/search", params={"q": "phoning families when pupils are off"}).text
+    link = re.search(r'href="(/practice/first-day-attendance-calls\?from=[^"#]+)', page)
+    assert link, "result links carry the search id"
+    anonymous.get(link.group(1))
+    entries = logged(site.store)
+    assert [e.query for e in entries][:2] == ["setting up a school chess club",
+                                             "chess clubs for able students"]
+    assert any(e.opened == "first-day-attendance-calls" for e in entries)
+    assert "No write-ups found" in html or "match" in html
+    assert anonymous.get("/gaps").status_code in (302, 303, 307)
+    assert site.client("cara@example.org").get("/gaps").status_code == 403
+    gap_page = site.client("mod@example.org").get("/gaps")
+    assert gap_page.status_code == 200 and "chess" in gap_page.text
+    row = re.search(r'<th scope="row">([^<]*chess[^<]*)</th><td>(\d+)</td>', gap_page.text)
+    assert row and row.group(2) == "3"
+    assert "phoning families" not in gap_page.text  # that search found a good answer
+    csv_text = site.client("cpd@example.org").get("/gaps.csv").text
+    assert csv_text.startswith("need,searches,first_seen,last_seen,paraphrases")

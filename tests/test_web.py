@@ -63,7 +63,7 @@ def test_pages_render(client: TestClient, url: str, text: str) -> None:
 def test_search_page_shows_facets_snippet_and_section_link(client: TestClient) -> None:
     html = client.get("/search?q=persistent+absence").text
     assert "<mark>" in html
-    assert re.search(r'href="/practice/first-day-attendance-calls#[a-z-]+"', html)
+    assert re.search(r'href="/practice/first-day-attendance-calls\?from=[\w-]+#[a-z-]+"', html)
     assert 'name="subject" value="whole-school"' in html
     assert "Whole school <span class=\"count\">(1)</span>" in html
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, BackgroundTasks, Query
 from pydantic import BaseModel
 
 from indexer.search import Hit, SearchResults
 from indexer.store import StoredDoc
+from kb.searchlog import new_search_id
 from webapp.deps import SearchDep, ServicesDep
+from webapp.services import record_search
 from webapp.templating import render_snippet
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -164,13 +166,17 @@ def response_of(results: SearchResults, services: ServicesDep) -> SearchResponse
 
 
 @router.get("/search", response_model=SearchResponse)
-def api_search(services: ServicesDep, request: SearchDep, q: str = "", page: int = 1,
+def api_search(services: ServicesDep, request: SearchDep, background: BackgroundTasks,
+               q: str = "", page: int = 1,
                page_size: int = 10, subject: Repeated = None, intervention: Repeated = None,
                phase: Repeated = None, key_stage: Repeated = None, pupil_group: Repeated = None,
                evidence: Repeated = None, school: Repeated = None, family: Repeated = None,
                year: Repeated = None) -> SearchResponse:
     """Hybrid search with tag filters (repeat a parameter for OR) and facet counts."""
-    return response_of(services.engine.search(request.query), services)
+    results = services.engine.search(request.query)
+    if request.query.page == 1:
+        background.add_task(record_search, services, results, new_search_id())
+    return response_of(results, services)
 
 
 @router.get("/practices", response_model=PracticeList)

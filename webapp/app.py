@@ -15,7 +15,7 @@ from indexer.embedding import Embedder
 from kb.curation import CurationCache
 from kb.settings import Settings
 from webapp import (api, auth, community, contribute, curation_api, curation_pages, errors,
-                    feeds, moderation, pages, security, workflow_api)
+                    feeds, gaps, moderation, pages, security, workflow_api)
 from webapp.handouts import PackCache
 from webapp.services import start_services
 from webapp.templating import create_templates
@@ -67,6 +67,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None,
     app.include_router(pages.router)
     app.include_router(community.router)
     app.include_router(feeds.router)
+    app.include_router(gaps.router)
     app.include_router(curation_api.router)
     app.include_router(curation_pages.router)
     auth.install(app)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import HTMLResponse
 
 from kb.errors import NotFoundError
+from kb.searchlog import new_search_id
 from webapp.deps import CurationDep, SearchDep, ServicesDep, TemplatesDep
 from webapp.moderation import history_context
 from webapp.params import PARAM_OF_FIELD
+from webapp.services import record_open, record_search
 
 router = APIRouter(include_in_schema=False)
 
@@ -31,21 +33,29 @@ def home(request: Request, services: ServicesDep, templates: TemplatesDep) -> HT
 
 @router.get("/search", response_class=HTMLResponse)
 def search_page(request: Request, services: ServicesDep, templates: TemplatesDep,
-                search: SearchDep) -> HTMLResponse:
+                search: SearchDep, background: BackgroundTasks) -> HTMLResponse:
     results = services.engine.search(search.query)
     params = dict(search.params)
+    search_id = ""
     if search.query.text:
         params["q"] = [search.query.text]
+        if search.query.page == 1:  # one log entry per search, not per page turned
+            search_id = new_search_id()
+            background.add_task(record_search, services, results, search_id)
     return templates.TemplateResponse(request, "search.html", {
         "results": results, "params": params, "filters": search.query.filters,
-        "facet_fields": FACET_FIELDS, "param_of": PARAM_OF_FIELD,
+        "facet_fields": FACET_FIELDS, "param_of": PARAM_OF_FIELD, "search_id": search_id,
     })
 
 
 @router.get("/practice/{slug}", response_class=HTMLResponse)
 def practice_page(slug: str, request: Request, services: ServicesDep,
-                  templates: TemplatesDep, curation: CurationDep) -> HTMLResponse:
+                  templates: TemplatesDep, curation: CurationDep,
+                  background: BackgroundTasks) -> HTMLResponse:
     doc = services.engine.document(slug)
+    opened_from = request.query_params.get("from", "")
+    if opened_from:
+        background.add_task(record_open, services, opened_from, slug)
     from kb.markdown import render_html
 
     _, headings = render_html(doc.body)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 
 from indexer.embedding import Embedder, create_embedder
 from indexer.pipeline import index_content
-from indexer.search import SearchEngine
+from indexer.search import SearchEngine, SearchResults
+from kb.searchlog import log_open, log_search, purge_search_log
 from kb.directory import Directory
 from kb.errors import KBError
 from kb.library import load_reference
@@ -25,6 +27,7 @@ class Services:
     taxonomy: Taxonomy
     directory: Directory
     state: StateStore
+    log_purged: dt.date | None = None
 
 
 def start_services(settings: Settings, embedder: Embedder | None = None,
@@ -43,3 +46,27 @@ def start_services(settings: Settings, embedder: Embedder | None = None,
     engine = SearchEngine(settings.index_dir, embedder, max_query_chars=settings.max_query_chars)
     state = open_state(settings.state_path)  # accounts and submissions: not derived data
     return Services(settings, engine, taxonomy, directory, state)
+
+
+def record_search(services: Services, results: SearchResults, search_id: str) -> None:
+    """Log a search without personal data, and purge entries past retention once a day."""
+    if not results.query.text:
+        return
+    top = results.confidence if results.total else None
+    filters = {k: list(v) for k, v in results.query.filters.items()}
+    try:
+        log_search(services.state, results.query.text, filters, results.total,
+                   round(top, 4) if top is not None else None, search_id=search_id)
+        today = dt.date.today()
+        if services.log_purged != today:
+            purge_search_log(services.state, services.settings.search_log_days, today)
+            services.log_purged = today
+    except KBError as exc:  # logging must never break searching
+        log.warning("search not logged: %s", exc)
+
+
+def record_open(services: Services, search_id: str, slug: str) -> None:
+    try:
+        log_open(services.state, search_id, slug)
+    except KBError as exc:
+        log.warning("opened result not logged: %s", exc)
