@@ -24,8 +24,8 @@ def settings_of(ctx: click.Context) -> Settings:
 def index(ctx: click.Context, full: bool, quiet: bool) -> None:
     """Validate content/practice and bring the search index up to date (incremental)."""
     settings = settings_of(ctx)
-    library, report = index_content(settings, create_embedder(settings.model), full=full,
-                                    progress=not quiet)
+    embedder = create_embedder(settings.model, settings.embedder, settings.data_dir)
+    library, report = index_content(settings, embedder, full=full, progress=not quiet)
     for problem in sorted(library.errors):
         click.echo(f"skipped: {problem}", err=True)
     what = (f"{len(report.added)} added, {len(report.updated)} updated, "
@@ -58,8 +58,8 @@ def filter_options(func):  # type: ignore[no-untyped-def]
 def search(ctx: click.Context, query: str, limit: int, **filters: tuple[str, ...]) -> None:
     """Search the index and print ranked results with scores."""
     settings = settings_of(ctx)
-    engine = SearchEngine(settings.index_dir, create_embedder(settings.model),
-                          max_query_chars=settings.max_query_chars)
+    embedder = create_embedder(settings.model, settings.embedder, settings.data_dir)
+    engine = SearchEngine(settings.index_dir, embedder, max_query_chars=settings.max_query_chars)
     results = engine.search(SearchQuery(query, {k: v for k, v in filters.items() if v},
                                         page_size=limit))
     for notice in results.notices:

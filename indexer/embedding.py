@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import logging
 import os
 import threading
 from collections import OrderedDict
@@ -10,8 +12,10 @@ from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
-from kb.errors import KBError
-from kb.settings import BUNDLED_MODEL
+from kb.errors import BadInputError, KBError
+from kb.settings import BUNDLED_MODEL, EMBEDDERS
+
+log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[int], None]
 
@@ -19,7 +23,8 @@ ProgressFn = Callable[[int], None]
 class Embedder(Protocol):
     """Turns texts into L2-normalised float32 vectors."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     @property
     def dim(self) -> int: ...
@@ -136,6 +141,24 @@ class SentenceTransformerEmbedder:
         return vec
 
 
-def create_embedder(model: str) -> Embedder:
-    """The embedder for a model setting."""
-    return SentenceTransformerEmbedder(model)
+def create_embedder(model: str, backend: str = EMBEDDERS[0],
+                    data_dir: Path = Path("var")) -> Embedder:
+    """The embedder for the model and backend settings (KB_MODEL, KB_EMBEDDER, KB_DATA_DIR).
+
+    The ONNX backends build their model files under `data_dir/models` at first use; when
+    onnxruntime is not installed, or the build fails, they say so once and use torch.
+    """
+    if backend not in EMBEDDERS:
+        raise BadInputError(f"setting KB_EMBEDDER must be one of {', '.join(EMBEDDERS)}, "
+                            f"got {backend!r}")
+    if backend == "torch":
+        return SentenceTransformerEmbedder(model)
+    missing = [name for name in ("onnxruntime", "onnx", "tokenizers")
+               if importlib.util.find_spec(name) is None]
+    if missing:
+        log.warning("ONNX embedder unavailable (%s not installed); using torch instead",
+                    ", ".join(missing))
+        return SentenceTransformerEmbedder(model)
+    from indexer.onnx_embedding import OnnxEmbedder
+
+    return OnnxEmbedder(model, data_dir / "models", quantised=backend == "onnx-int8")

@@ -10,6 +10,8 @@ from typing import Any, Mapping
 from kb.errors import BadInputError
 
 BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
+# Embedding backends, fastest first; the default was chosen by `kb bench --embedders`.
+EMBEDDERS = ("onnx-int8", "onnx", "torch")
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,7 @@ class Settings:
     content_dir: Path = Path("content")
     data_dir: Path = Path("var")
     model: str = BUNDLED_MODEL
+    embedder: str = EMBEDDERS[0]
     host: str = "127.0.0.1"
     port: int = 8000
     max_query_chars: int = 300
@@ -85,6 +88,9 @@ def _coerce(values: Mapping[str, Any]) -> dict[str, Any]:
             raise BadInputError(
                 f"setting {ENV_PREFIX}{name.upper()} must be a whole number, got {raw!r}"
             ) from None
+        if name == "embedder" and out[name] not in EMBEDDERS:
+            raise BadInputError(f"setting {ENV_PREFIX}EMBEDDER must be one of "
+                                f"{', '.join(EMBEDDERS)}, got {raw!r}")
     return out
 
 
