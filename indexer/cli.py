@@ -90,7 +90,7 @@ def evaluate_command(ctx: click.Context, folders: tuple[Path, ...], mode: str | 
     from indexer.evaluation import MODES, evaluate, load_beir
 
     settings = settings_of(ctx)
-    embedder = create_embedder(settings.model)
+    embedder = create_embedder(settings.model, settings.embedder, settings.data_dir)
     keys = ["ndcg@10", "recall@100", "mrr@10", "index_s", "docs_per_s", "query_p50_ms",
             "query_p95_ms", "peak_rss_mb"]
     if not as_json:
@@ -122,7 +122,7 @@ def gaps(ctx: click.Context, as_csv: bool, days: int) -> None:
     settings = settings_of(ctx)
     since = (dt.date.today() - dt.timedelta(days=days)).isoformat()
     clusters = find_gaps(recent_searches(open_state(settings.state_path), since),
-                         create_embedder(settings.model))
+                         create_embedder(settings.model, settings.embedder, settings.data_dir))
     if as_csv:
         click.echo(gaps_csv(clusters), nl=False)
         return
