@@ -91,6 +91,26 @@ MIGRATIONS: list[list[str]] = [
             opened TEXT)""",
         """CREATE INDEX search_log_at ON search_log(at)""",
     ],
+    [  # 3: school-to-school support requests (see kb/support.py)
+        """CREATE TABLE support_requests (
+            id INTEGER PRIMARY KEY,
+            slug TEXT NOT NULL,
+            school TEXT NOT NULL,
+            family TEXT NOT NULL,
+            requester_id INTEGER NOT NULL REFERENCES users(id),
+            kind TEXT NOT NULL CHECK (kind IN ('visit', 'coaching', 'resources', 'training')),
+            message TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN
+                ('open', 'accepted', 'declined', 'completed')),
+            reply TEXT NOT NULL DEFAULT '',
+            responder_id INTEGER REFERENCES users(id),
+            happened_on TEXT NOT NULL DEFAULT '',
+            happened_note TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL)""",
+        "CREATE INDEX support_school ON support_requests(school, status)",
+        "CREATE INDEX support_slug ON support_requests(slug)",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -9,6 +9,7 @@ from kb.errors import NotFoundError
 from webapp.deps import CurationDep, SearchDep, ServicesDep, TemplatesDep
 from webapp.moderation import history_context
 from webapp.params import PARAM_OF_FIELD
+from webapp.support import support_context
 
 router = APIRouter(include_in_schema=False)
 
@@ -54,6 +55,7 @@ def practice_page(slug: str, request: Request, services: ServicesDep,
         "related": services.engine.related(slug),
         "used_in": curation.collections_using(slug),
         **history_context(request, services, slug, doc.tags["family"][0]),
+        **support_context(request, services, slug, doc.tags["school"][0]),
     })
 
 
