@@ -111,6 +111,23 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX support_school ON support_requests(school, status)",
         "CREATE INDEX support_slug ON support_requests(slug)",
     ],
+    [  # 4: "we tried this too" transfer reports, moderated (see kb/transfer.py)
+        """CREATE TABLE transfer_reports (
+            id INTEGER PRIMARY KEY,
+            slug TEXT NOT NULL,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            school TEXT NOT NULL,
+            context TEXT NOT NULL,
+            adapted TEXT NOT NULL,
+            measured TEXT NOT NULL,
+            result TEXT NOT NULL CHECK (result IN ('positive', 'mixed', 'none')),
+            status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected')),
+            reason TEXT NOT NULL DEFAULT '',
+            reviewed_by INTEGER REFERENCES users(id),
+            reviewed_at TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL)""",
+        "CREATE INDEX transfer_slug ON transfer_reports(slug, status)",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -10,6 +10,7 @@ from webapp.deps import CurationDep, SearchDep, ServicesDep, TemplatesDep
 from webapp.moderation import history_context
 from webapp.params import PARAM_OF_FIELD
 from webapp.support import support_context
+from webapp.transfer import transfer_context
 
 router = APIRouter(include_in_schema=False)
 
@@ -56,6 +57,7 @@ def practice_page(slug: str, request: Request, services: ServicesDep,
         "used_in": curation.collections_using(slug),
         **history_context(request, services, slug, doc.tags["family"][0]),
         **support_context(request, services, slug, doc.tags["school"][0]),
+        **transfer_context(request, services, slug, doc.tags["school"][0]),
     })
 
 
