@@ -16,6 +16,7 @@ from kb.curation import CurationCache
 from kb.settings import Settings
 from webapp import (api, auth, community, contribute, curation_api, curation_pages, errors,
                     feeds, moderation, pages, security, support, transfer,
+                    freshness,
                     workflow_api)
 from webapp.handouts import PackCache
 from webapp.services import start_services
@@ -74,6 +75,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None,
     app.include_router(contribute.router)
     # Before moderation: /moderation/transfers must not reach /moderation/{submission_id}.
     app.include_router(transfer.router)
+    app.include_router(freshness.router)
     app.include_router(moderation.router)
     app.include_router(support.router)
     app.include_router(workflow_api.router)
