@@ -91,6 +91,43 @@ MIGRATIONS: list[list[str]] = [
             opened TEXT)""",
         """CREATE INDEX search_log_at ON search_log(at)""",
     ],
+    [  # 3: school-to-school support requests (see kb/support.py)
+        """CREATE TABLE support_requests (
+            id INTEGER PRIMARY KEY,
+            slug TEXT NOT NULL,
+            school TEXT NOT NULL,
+            family TEXT NOT NULL,
+            requester_id INTEGER NOT NULL REFERENCES users(id),
+            kind TEXT NOT NULL CHECK (kind IN ('visit', 'coaching', 'resources', 'training')),
+            message TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN
+                ('open', 'accepted', 'declined', 'completed')),
+            reply TEXT NOT NULL DEFAULT '',
+            responder_id INTEGER REFERENCES users(id),
+            happened_on TEXT NOT NULL DEFAULT '',
+            happened_note TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL)""",
+        "CREATE INDEX support_school ON support_requests(school, status)",
+        "CREATE INDEX support_slug ON support_requests(slug)",
+    ],
+    [  # 4: "we tried this too" transfer reports, moderated (see kb/transfer.py)
+        """CREATE TABLE transfer_reports (
+            id INTEGER PRIMARY KEY,
+            slug TEXT NOT NULL,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            school TEXT NOT NULL,
+            context TEXT NOT NULL,
+            adapted TEXT NOT NULL,
+            measured TEXT NOT NULL,
+            result TEXT NOT NULL CHECK (result IN ('positive', 'mixed', 'none')),
+            status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected')),
+            reason TEXT NOT NULL DEFAULT '',
+            reviewed_by INTEGER REFERENCES users(id),
+            reviewed_at TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL)""",
+        "CREATE INDEX transfer_slug ON transfer_reports(slug, status)",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -15,7 +15,8 @@ from indexer.embedding import Embedder
 from kb.curation import CurationCache
 from kb.settings import Settings
 from webapp import (api, auth, community, contribute, curation_api, curation_pages, errors,
-                    feeds, gaps, moderation, pages, security, workflow_api)
+                    feeds, freshness, gaps, moderation, pages, security, support,
+                    transfer, workflow_api)
 from webapp.handouts import PackCache
 from webapp.services import start_services
 from webapp.templating import create_templates
@@ -72,7 +73,11 @@ def create_app(settings: Settings, embedder: Embedder | None = None,
     app.include_router(curation_pages.router)
     auth.install(app)
     app.include_router(contribute.router)
+    # Before moderation: /moderation/transfers must not reach /moderation/{submission_id}.
+    app.include_router(transfer.router)
+    app.include_router(freshness.router)
     app.include_router(moderation.router)
+    app.include_router(support.router)
     app.include_router(workflow_api.router)
     errors.install(app)
     return app

@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse
 
 from kb.coverage import build_coverage
 from kb.errors import BadInputError, NotFoundError
+from kb.support import counts as support_counts
 from webapp.deps import ServicesDep, TemplatesDep
 
 router = APIRouter(include_in_schema=False)
@@ -46,6 +47,7 @@ def family_page(family_id: str, request: Request, services: ServicesDep,
     return templates.TemplateResponse(request, "family.html", {
         "family": family, "schools": services.directory.schools_in(family.id),
         "per_school": per_school, "docs": docs,
+        "support_counts": support_counts(services.state, family=family.id),
     })
 
 

@@ -11,6 +11,8 @@ from webapp.deps import CurationDep, SearchDep, ServicesDep, TemplatesDep
 from webapp.moderation import history_context
 from webapp.params import PARAM_OF_FIELD
 from webapp.services import record_open, record_search
+from webapp.support import support_context
+from webapp.transfer import transfer_context
 
 router = APIRouter(include_in_schema=False)
 
@@ -64,6 +66,8 @@ def practice_page(slug: str, request: Request, services: ServicesDep,
         "related": services.engine.related(slug),
         "used_in": curation.collections_using(slug),
         **history_context(request, services, slug, doc.tags["family"][0]),
+        **support_context(request, services, slug, doc.tags["school"][0]),
+        **transfer_context(request, services, slug, doc.tags["school"][0]),
     })
 
 

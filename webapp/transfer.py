@@ -1,0 +1,79 @@
+"""Transfer pages: "we tried this too" reports, their moderation queue, and promotion."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.responses import Response
+
+from kb import transfer
+from kb.accounts import MODERATOR_ROLES, User
+from webapp.auth import Moderator, SignedIn
+from webapp.contribute import PostedForm, workflow
+from webapp.deps import ServicesDep, TemplatesDep
+from webapp.moderation import reindex
+from webapp.services import Services
+
+router = APIRouter(include_in_schema=False)
+DONE = {"approved": "Approved: it now shows on the write-up.", "rejected": "Rejected."}
+
+
+def transfer_context(request: Request, services: Services, slug: str,
+                     school: str) -> dict[str, Any]:
+    """The transfer trail, replication counts and the forms the visitor may use."""
+    user: User | None = getattr(request.state, "user", None)
+    reports = transfer.trail(services.state, slug)
+    schools, positive = transfer.replications(reports)
+    return {"transfers": reports, "replicated_by": schools, "positive_schools": positive,
+            "transfer_results": transfer.RESULTS,
+            "can_report": bool(user and user.school and user.school != school),
+            "can_promote": bool(user and user.has_role(*MODERATOR_ROLES)
+                                and positive >= transfer.PROMOTION_MIN_SCHOOLS),
+            "promotion_min": transfer.PROMOTION_MIN_SCHOOLS}
+
+
+def _field(form: PostedForm, name: str) -> str:
+    return str(form.get(name, ""))[:transfer.MAX_TEXT + 10]
+
+
+@router.post("/practice/{slug}/transfer")
+def report_post(slug: str, services: ServicesDep, user: SignedIn,
+                form: PostedForm) -> Response:
+    doc = services.engine.document(slug)
+    transfer.report(services.state, user, slug=slug, origin_school=doc.tags["school"][0],
+                    context=_field(form, "context"), adapted=_field(form, "adapted"),
+                    measured=_field(form, "measured"), result=_field(form, "result"))
+    return RedirectResponse(f"/practice/{slug}?reported=1#transfer", status_code=303)
+
+
+@router.get("/moderation/transfers", response_class=HTMLResponse)
+def queue_page(request: Request, services: ServicesDep, templates: TemplatesDep,
+               user: Moderator, done: str = "") -> Response:
+    names = {s.id: s.name for s in services.directory.schools.values()}
+    return templates.TemplateResponse(request, "transfer_queue.html", {
+        "reports": transfer.queue(services.state), "names": names,
+        "message": DONE.get(done, "")})
+
+
+@router.post("/moderation/transfers/{report_id}/approve")
+def approve_post(report_id: int, services: ServicesDep, user: Moderator) -> Response:
+    transfer.approve(services.state, user, report_id)
+    return RedirectResponse("/moderation/transfers?done=approved", status_code=303)
+
+
+@router.post("/moderation/transfers/{report_id}/reject")
+def reject_post(report_id: int, services: ServicesDep, user: Moderator,
+                form: PostedForm) -> Response:
+    transfer.reject(services.state, user, report_id, _field(form, "reason"))
+    return RedirectResponse("/moderation/transfers?done=rejected", status_code=303)
+
+
+@router.post("/practice/{slug}/promote")
+def promote_post(slug: str, services: ServicesDep, user: Moderator) -> Response:
+    levels = [t.id for t in services.taxonomy.for_field("evidence_strength").terms]
+    transfer.promote(services.state, user, services.settings.practice_dir, slug, levels,
+                     workflow(services).check)
+    reindex(services)
+    return RedirectResponse(f"/practice/{slug}?promoted=1#transfer", status_code=303)
