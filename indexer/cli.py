@@ -24,7 +24,7 @@ def settings_of(ctx: click.Context) -> Settings:
 def index(ctx: click.Context, full: bool, quiet: bool) -> None:
     """Validate content/practice and bring the search index up to date (incremental)."""
     settings = settings_of(ctx)
-    embedder = create_embedder(settings.model, settings.embedder, settings.data_dir)
+    embedder = create_embedder(settings.model, settings.embedder, settings.models_dir)
     library, report = index_content(settings, embedder, full=full, progress=not quiet)
     for problem in sorted(library.errors):
         click.echo(f"skipped: {problem}", err=True)
@@ -58,7 +58,7 @@ def filter_options(func):  # type: ignore[no-untyped-def]
 def search(ctx: click.Context, query: str, limit: int, **filters: tuple[str, ...]) -> None:
     """Search the index and print ranked results with scores."""
     settings = settings_of(ctx)
-    embedder = create_embedder(settings.model, settings.embedder, settings.data_dir)
+    embedder = create_embedder(settings.model, settings.embedder, settings.models_dir)
     engine = SearchEngine(settings.index_dir, embedder, max_query_chars=settings.max_query_chars)
     results = engine.search(SearchQuery(query, {k: v for k, v in filters.items() if v},
                                         page_size=limit))
@@ -90,7 +90,7 @@ def evaluate_command(ctx: click.Context, folders: tuple[Path, ...], mode: str | 
     from indexer.evaluation import MODES, evaluate, load_beir
 
     settings = settings_of(ctx)
-    embedder = create_embedder(settings.model, settings.embedder, settings.data_dir)
+    embedder = create_embedder(settings.model, settings.embedder, settings.models_dir)
     keys = ["ndcg@10", "recall@100", "mrr@10", "index_s", "docs_per_s", "query_p50_ms",
             "query_p95_ms", "peak_rss_mb"]
     if not as_json:
@@ -122,7 +122,7 @@ def gaps(ctx: click.Context, as_csv: bool, days: int) -> None:
     settings = settings_of(ctx)
     since = (dt.date.today() - dt.timedelta(days=days)).isoformat()
     clusters = find_gaps(recent_searches(open_state(settings.state_path), since),
-                         create_embedder(settings.model, settings.embedder, settings.data_dir))
+                         create_embedder(settings.model, settings.embedder, settings.models_dir))
     if as_csv:
         click.echo(gaps_csv(clusters), nl=False)
         return

@@ -142,10 +142,10 @@ class SentenceTransformerEmbedder:
 
 
 def create_embedder(model: str, backend: str = EMBEDDERS[0],
-                    data_dir: Path = Path("var")) -> Embedder:
+                    models_dir: Path = Path("var/models")) -> Embedder:
     """The embedder for the model and backend settings (KB_MODEL, KB_EMBEDDER, KB_DATA_DIR).
 
-    The ONNX backends build their model files under `data_dir/models` at first use; when
+    The ONNX backends build their model files in `models_dir` at first use; when
     onnxruntime is not installed, or the build fails, they say so once and use torch.
     """
     if backend not in EMBEDDERS:
@@ -161,4 +161,4 @@ def create_embedder(model: str, backend: str = EMBEDDERS[0],
         return SentenceTransformerEmbedder(model)
     from indexer.onnx_embedding import OnnxEmbedder
 
-    return OnnxEmbedder(model, data_dir / "models", quantised=backend == "onnx-int8")
+    return OnnxEmbedder(model, models_dir, quantised=backend == "onnx-int8")

@@ -29,6 +29,7 @@ class Settings:
     max_file_bytes: int = 256_000
     public_url: str = ""
     search_log_days: int = 180
+    model_cache: Path = Path("")  # where built model files go; empty = <data_dir>/models
     max_body_bytes: int = 1_000_000
     session_hours: int = 12
     login_max_failures: int = 5
@@ -47,6 +48,12 @@ class Settings:
     def site_url(self) -> str:
         """The address printed in handouts: KB_PUBLIC_URL, or where `kb serve` listens."""
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def models_dir(self) -> Path:
+        """Model files built from the bundled model (e.g. the ONNX export), reused by builds."""
+        return self.model_cache if str(self.model_cache) not in ("", ".") else \
+            self.data_dir / "models"
 
     @property
     def practice_dir(self) -> Path:

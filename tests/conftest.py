@@ -10,7 +10,7 @@ from typing import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from indexer.embedding import SentenceTransformerEmbedder
+from indexer.embedding import Embedder, create_embedder
 from indexer.pipeline import index_content
 from indexer.search import SearchEngine
 from kb.settings import BUNDLED_MODEL, Settings
@@ -19,6 +19,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# Model files built from the bundled model (the ONNX export) are shared by every test and
+# by `make run`, so they are built once per machine, not once per test.
+MODEL_CACHE = ROOT / "var" / "models"
+os.environ["KB_MODEL_CACHE"] = str(MODEL_CACHE)
+DEFAULTS = Settings()
 
 
 def make_library(base: Path) -> Settings:
@@ -29,18 +34,18 @@ def make_library(base: Path) -> Settings:
         shutil.copy(ROOT / "content" / name, content / name)
     for file in (FIXTURES / "practice").glob("*.md"):
         shutil.copy(file, content / "practice" / file.name)
-    return Settings(content_dir=content, data_dir=base / "var")
+    return Settings(content_dir=content, data_dir=base / "var", model_cache=MODEL_CACHE)
 
 
 @pytest.fixture(scope="session")
-def embedder() -> SentenceTransformerEmbedder:
-    """The real bundled MiniLM model, loaded once for the whole test session."""
-    return SentenceTransformerEmbedder(BUNDLED_MODEL)
+def embedder() -> Embedder:
+    """The real bundled MiniLM model with the default backend, loaded once per session."""
+    return create_embedder(BUNDLED_MODEL, DEFAULTS.embedder, MODEL_CACHE)
 
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory,
-          embedder: SentenceTransformerEmbedder) -> Settings:
+          embedder: Embedder) -> Settings:
     """A fixture library indexed once; tests that use it must not change it."""
     settings = make_library(tmp_path_factory.mktemp("shared"))
     index_content(settings, embedder, progress=False)
@@ -48,7 +53,7 @@ def built(tmp_path_factory: pytest.TempPathFactory,
 
 
 @pytest.fixture
-def fresh(tmp_path: Path, embedder: SentenceTransformerEmbedder) -> Settings:
+def fresh(tmp_path: Path, embedder: Embedder) -> Settings:
     """A private, indexed copy of the fixture library that a test may change."""
     settings = make_library(tmp_path)
     index_content(settings, embedder, progress=False)
@@ -56,12 +61,12 @@ def fresh(tmp_path: Path, embedder: SentenceTransformerEmbedder) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def engine(built: Settings, embedder: SentenceTransformerEmbedder) -> SearchEngine:
+def engine(built: Settings, embedder: Embedder) -> SearchEngine:
     return SearchEngine(built.index_dir, embedder)
 
 
 @pytest.fixture(scope="session")
-def client(built: Settings, embedder: SentenceTransformerEmbedder) -> Iterator[TestClient]:
+def client(built: Settings, embedder: Embedder) -> Iterator[TestClient]:
     from webapp.app import create_app
 
     with TestClient(create_app(built, embedder=embedder)) as test_client:

@@ -34,7 +34,7 @@ def start_services(settings: Settings, embedder: Embedder | None = None,
                    update_index: bool = True) -> Services:
     """Load reference data and the model once; bring the index up to date if asked."""
     embedder = embedder or create_embedder(settings.model, settings.embedder,
-                                           settings.data_dir)
+                                           settings.models_dir)
     taxonomy, directory = load_reference(settings.content_dir)
     if update_index:
         try:
