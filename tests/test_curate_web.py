@@ -107,7 +107,7 @@ def test_a_curator_builds_edits_publishes_and_exports_a_collection(site: Site) -
     pdf = site.client(None).get(f"/collections/{SLUG}/handout.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert_in_order(pdf_text(pdf.content), [
-        "Quizzes and whole-class feedback", "10 min", "Welcome and aims",
+        "Quizzes and whole-class feedback", "Welcome and aims", "Plan a task",
         "Whole-class feedback sheets in GCSE science", "Feedback without marking.",
         "What do pupils do with the sheet?", "Try one sheet with a Year 10 class.",
         "Weekly low-stakes quizzes in Year 7 maths", "Retrieval practice in ten minutes a week.",
