@@ -6,12 +6,12 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
-from kb.audit import entries
 from support_accounts import Site, csrf_of
 from test_collections_cli import assert_in_order, pdf_text
 from test_web import check_page
+
+from kb.audit import entries
 
 CURATOR = "cpd@example.org"
 SLUG = "quizzes-and-feedback"

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Callable
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -56,9 +57,7 @@ def field_errors(exc: KBError, item: int | None = None) -> dict[str, str]:
     out: dict[str, str] = {}
     for p in exc.problems:
         name = p.field
-        if item is not None and name.startswith(f"items[{item}]."):
-            name = name.split(".", 1)[1].split("[")[0]
-        elif name.startswith("audience."):
+        if (item is not None and name.startswith(f"items[{item}].")) or name.startswith("audience."):
             name = name.split(".", 1)[1].split("[")[0]
         elif name.startswith("plan"):
             name = "plan"
