@@ -119,6 +119,14 @@ def write_atomically(path: Path, text: str) -> None:
         os.close(dir_fd)
 
 
+class RefusedChange(BadInputError):
+    """A change that would make the collection invalid; `problems` say which fields."""
+
+    def __init__(self, message: str, problems: list[Problem]) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+
 class CollectionEditor:
     """Changes collection files; every change is validated before the file is replaced."""
 
@@ -201,6 +209,15 @@ class CollectionEditor:
         plan = tuple(PlanStep(minutes, activity.strip()) for minutes, activity in steps)
         return self._edit(slug, lambda c: dataclasses.replace(c, plan=plan))
 
+    def set_details(self, slug: str, title: str, purpose: str, subjects: list[str],
+                    phases: list[str], curator: str = "") -> Collection:
+        """Replace the title, purpose, audience and curator's name."""
+        subjects = [self.taxonomy.for_field("subjects").resolve(s) or s for s in subjects]
+        phases = [self.taxonomy.for_field("phase").resolve(p) or p for p in phases]
+        return self._edit(slug, lambda c: dataclasses.replace(
+            c, title=title.strip(), purpose=purpose.strip(), subjects=tuple(subjects),
+            phases=tuple(phases), curator=curator.strip()))
+
     def set_status(self, slug: str, status: str) -> Collection:
         """Publish a collection or take it back to draft."""
         if status not in STATUSES:
@@ -229,9 +246,9 @@ class CollectionEditor:
                                   self.taxonomy, self.writeups, self.max_bytes)
         if result.collection is None:
             errors = [p for p in result.problems if p.level == "error"]
-            raise BadInputError("the change was not saved, because the collection would not "
+            raise RefusedChange("the change was not saved, because the collection would not "
                                 "be valid:\n" + "\n".join(f"  {p.field}: {p.message}"
-                                                          for p in errors))
+                                                          for p in errors), errors)
         write_atomically(path, text)
         return result.collection
 

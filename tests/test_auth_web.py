@@ -188,6 +188,8 @@ def _forms(site: Site) -> list[tuple[str, str, dict[str, Any]]]:
         ("mod@example.org", f"/moderation/{pending.id}/request-changes", {"comment": "more"}),
         ("mod@example.org", f"/moderation/{pending.id}/reject", {"comment": "no"}),
         ("mod@example.org", f"/practice/{SLUG}/revisions/1/restore", {}),
+        ("cpd@example.org", "/collections/new", {"title": "Sneaky", "purpose": "x",
+                                                 "subjects": ["maths"], "phases": ["secondary"]}),
     ]
 
 
@@ -287,7 +289,7 @@ def test_role_matrix_over_every_gated_route(site: Site) -> None:
                  flow.save(site.user("cara@example.org"), kind="new", slug="with-revision",
                            text=TEXT, submit=True)[0].id)
     values = {"slug": "with-revision", "submission_id": str(pending.id), "number": "1",
-              "request_id": "999999", "report_id": "999999"}
+              "request_id": "999999", "report_id": "999999", "writeup": SLUG}
     for email in ROLE_PEOPLE.values():
         site.client(email)  # sign everyone in first: sessions are not what is counted
     before = _state(site)

@@ -14,8 +14,8 @@ from starlette.responses import Response
 from indexer.embedding import Embedder
 from kb.curation import CurationCache
 from kb.settings import Settings
-from webapp import (api, auth, community, contribute, curation_api, curation_pages, errors,
-                    feeds, freshness, gaps, moderation, pages, security, support,
+from webapp import (api, auth, community, contribute, curate, curation_api, curation_pages,
+                    errors, feeds, freshness, gaps, moderation, pages, security, support,
                     transfer, workflow_api)
 from webapp.handouts import PackCache
 from webapp.services import start_services
@@ -37,6 +37,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None,
         app.state.curation.get()  # parse collections once now, not on the first visit
         app.state.packs = PackCache()
         auth.configure_templates(app.state.templates)
+        curate.configure_templates(app.state.templates)
         yield
 
     app = FastAPI(title="Westmoor practice library", version="0.1.0", lifespan=lifespan,
@@ -70,6 +71,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None,
     app.include_router(feeds.router)
     app.include_router(gaps.router)
     app.include_router(curation_api.router)
+    app.include_router(curate.router)  # before /collections/{slug}: /collections/new
     app.include_router(curation_pages.router)
     auth.install(app)
     app.include_router(contribute.router)
