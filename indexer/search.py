@@ -23,6 +23,7 @@ from indexer.store import StoredDoc, load_chunks
 from kb.errors import BadInputError, NotFoundError
 
 Segments = tuple[tuple[str, bool], ...]
+SECTION_KEYWORD_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)
@@ -233,11 +234,15 @@ class SearchEngine:
         qvec = self.embedder.encode_query(query.text) if mode != "keyword" else None
         unfiltered = self._retrieve(reader, terms, qvec, None)
         confidence = max(unfiltered.dense.values(), default=None)
+        first_pass = unfiltered
         if qvec is not None and self.params.prf_docs and reader.vectors is not None:
             qvec = self._feedback_vector(reader, unfiltered, qvec, mode)
             unfiltered = self._retrieve(reader, terms, qvec, None)
         allowed = reader.docs_matching(query.filters)
         filtered = unfiltered if allowed is None else self._retrieve(reader, terms, qvec, allowed)
+        # Feedback re-ranks write-ups; the section shown is still the one that best matches
+        # what was typed.
+        filtered.best_chunk.update(first_pass.best_chunk)
         # Cut-offs come from the unfiltered pass, so totals and facet counts agree.
         keyword_cut = self.params.keyword_ratio * max(unfiltered.keyword.values(), default=0.0)
         dense_cut = max(self.params.min_similarity,
@@ -285,13 +290,14 @@ class SearchEngine:
                 chunk_scores.setdefault(chunk_id, {})["d"] = sim
                 if sim > out.dense.get(doc_id, -1e9):
                     out.dense[doc_id] = sim
-        # The section shown for a write-up is its chunk with the best combined evidence.
+        # The section shown for a write-up is its chunk with the best evidence, keyword and
+        # meaning weighed equally: readers expect to see the words they typed where possible.
         kw_max = max(out.keyword.values(), default=1.0) or 1.0
         best: dict[int, float] = {}
         for chunk_id, parts in chunk_scores.items():
             doc_id = reader.chunk_doc[chunk_id]
-            value = (parts.get("k", 0.0) / kw_max) * self.params.keyword_weight + \
-                parts.get("d", 0.0) * (1 - self.params.keyword_weight)
+            value = (parts.get("k", 0.0) / kw_max) * SECTION_KEYWORD_WEIGHT + \
+                parts.get("d", 0.0) * (1 - SECTION_KEYWORD_WEIGHT)
             if value > best.get(doc_id, -1e9):
                 best[doc_id] = value
                 out.best_chunk[doc_id] = chunk_id
