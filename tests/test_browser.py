@@ -3,56 +3,28 @@ without JavaScript."""
 
 from __future__ import annotations
 
-import shutil
-import socket
-import threading
-import time
 from typing import Iterator
 
 import pytest
-import uvicorn
 
 from kb.settings import Settings
+from support_browser import chromium, serve
 
 pytestmark = pytest.mark.browser
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def server(built: Settings, embedder) -> Iterator[str]:  # type: ignore[no-untyped-def]
     from webapp.app import create_app
 
-    port = free_port()
-    config = uvicorn.Config(create_app(built, embedder=embedder, update_on_start=False),
-                            host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 60
-    while not srv.started:
-        assert time.time() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serve(create_app(built, embedder=embedder, update_on_start=False)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser():  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def test_search_filter_and_open_a_write_up(server: str, browser) -> None:  # type: ignore

@@ -3,16 +3,13 @@ with JavaScript off: sign in, fill the form by its labels, preview, submit, appr
 
 from __future__ import annotations
 
-import threading
-import time
 from typing import Any, Iterator
 
 import pytest
-import uvicorn
 
 from kb.settings import Settings
 from support_accounts import PASSWORD, GOOD_BODY, Site, open_site
-from test_browser import ARGS, CHROMIUM, free_port
+from support_browser import chromium, serve
 
 pytestmark = pytest.mark.browser
 
@@ -22,29 +19,14 @@ def live(private: Settings, embedder: Any, users_template: Any) -> Iterator[tupl
     from webapp.app import create_app
 
     for site in open_site(private, embedder, users_template):
-        port = free_port()
-        app = create_app(private, embedder=embedder, update_on_start=False)
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                               log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.time() + 60
-        while not server.started:
-            assert time.time() < deadline, "server did not start"
-            time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}", site
-        server.should_exit = True
-        thread.join(timeout=10)
+        with serve(create_app(private, embedder=embedder, update_on_start=False)) as url:
+            yield url, site
 
 
 @pytest.fixture
 def browser():  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def sign_in(browser: Any, url: str, email: str, javascript: bool = False) -> Any:

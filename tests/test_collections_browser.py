@@ -3,17 +3,14 @@ print stylesheet, and narrow screens."""
 
 from __future__ import annotations
 
-import threading
-import time
 from pathlib import Path
 from typing import Iterator
 
 import pytest
-import uvicorn
 
 from conftest import ROOT
 from kb.settings import Settings
-from test_browser import ARGS, CHROMIUM, free_port
+from support_browser import chromium, serve
 
 pytestmark = pytest.mark.browser
 DAY = "/programmes/common-inset-day-2022"
@@ -26,29 +23,14 @@ def server(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[str]:
 
     settings = Settings(content_dir=ROOT / "content",
                         data_dir=Path(tmp_path_factory.mktemp("browser")) / "var")
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(settings, embedder=embedder,
-                                                   update_on_start=False),
-                                        host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 60
-    while not srv.started:
-        assert time.time() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serve(create_app(settings, embedder=embedder, update_on_start=False)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser():  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def test_the_day_filters_without_javascript(server: str, browser) -> None:  # type: ignore
