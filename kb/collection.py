@@ -7,10 +7,10 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from kb.documents import SLUG_RE, decode_text, slug_for_filename, split_front_matter
+from kb.documents import read_content_file
 from kb.errors import Problem
 from kb.taxonomy import Taxonomy
-from kb.yamlfile import LocatedYaml, YamlSyntaxError, load_located
+from kb.yamlfile import LocatedYaml
 
 STATUSES = ("published", "draft")
 REQUIRED = ("title", "purpose", "audience", "plan", "items", "status")
@@ -269,26 +269,11 @@ def _check_reference(check: FieldReader, key: tuple[str, ...], number: int, slug
 def parse_collection(path: str, raw: bytes, taxonomy: Taxonomy, writeups: WriteupStatuses,
                      max_bytes: int = 256_000) -> CollectionResult:
     """Parse and validate one collection file's bytes; collect every problem found."""
-    slug = slug_for_filename(path.replace("\\", "/").rsplit("/", 1)[-1])
-    problems: list[Problem] = []
-    if not SLUG_RE.match(slug):
-        problems.append(Problem(path, 0, "", f"file name {slug!r} is not a valid slug: use "
-                                             "lower-case letters, digits and hyphens, at most 80"))
-    text, decode_problems = decode_text(path, raw, max_bytes)
-    if text is None:
-        return CollectionResult(None, problems + decode_problems)
-    yaml_text, body, body_line, fence_problems = split_front_matter(path, text)
-    if fence_problems:
-        return CollectionResult(None, problems + fence_problems)
-    try:
-        meta = load_located(yaml_text, line_offset=1)
-    except YamlSyntaxError as exc:
-        hint = ("; text with '?', ':' or ',' inside [brackets] needs quotes, or write the "
-                "list one '- item' per line") if "flow" in str(exc) else ""
-        return CollectionResult(None, problems + [Problem(path, exc.line, "", str(exc) + hint)])
-    if not isinstance(meta.data, dict):
-        return CollectionResult(None, problems + [Problem(
-            path, 2, "", "front matter must be a set of 'field: value' lines")])
+    opened = read_content_file(path, raw, max_bytes)
+    if opened.meta is None:
+        return CollectionResult(None, opened.problems)
+    slug, meta, body, body_line = opened.slug, opened.meta, opened.body, opened.body_line
+    problems = opened.problems
     data: dict[str, Any] = meta.data
     check = FieldReader(path, meta)
     for name in REQUIRED:

@@ -180,27 +180,58 @@ def _describe(value: Any) -> str:
     return f"{type(value).__name__} {str(value)[:40]!r}"
 
 
-def parse_document(path: str, raw: bytes, taxonomy: Taxonomy, directory: Directory,
-                   max_bytes: int = 256_000) -> ParseResult:
-    """Parse and validate one write-up file's bytes; collect every problem found."""
-    slug = slug_for_filename(path.replace("\\", "/").rsplit("/", 1)[-1])
+@dataclass
+class ContentFile:
+    """A content file's slug, YAML mapping and body, or the problems that stopped reading it."""
+
+    slug: str
+    meta: LocatedYaml | None
+    body: str = ""
+    body_line: int = 1
+    problems: list[Problem] = field(default_factory=list)
+
+
+def read_content_file(path: str, raw: bytes, max_bytes: int, front_matter: bool = True,
+                      what: str = "front matter") -> ContentFile:
+    """The steps every content file shares: slug from the name, size and encoding checks,
+    then YAML (front matter between '---' fences, or the whole file). `meta` is None when
+    the YAML could not be read as a mapping; `problems` says why."""
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    slug = slug_for_filename(name) if front_matter else name.rsplit(".", 1)[0]
     problems: list[Problem] = []
     if not SLUG_RE.match(slug):
         problems.append(Problem(path, 0, "", f"file name {slug!r} is not a valid slug: use "
                                              "lower-case letters, digits and hyphens, at most 80"))
     text, decode_problems = decode_text(path, raw, max_bytes)
     if text is None:
-        return ParseResult(None, problems + decode_problems)
-    yaml_text, body, body_line, fence_problems = split_front_matter(path, text)
-    if fence_problems:
-        return ParseResult(None, problems + fence_problems)
+        return ContentFile(slug, None, problems=problems + decode_problems)
+    body, body_line = "", 1
+    if front_matter:
+        text, body, body_line, fence_problems = split_front_matter(path, text)
+        if fence_problems:
+            return ContentFile(slug, None, problems=problems + fence_problems)
     try:
-        meta = load_located(yaml_text, line_offset=1)
+        meta = load_located(text, line_offset=1 if front_matter else 0)
     except YamlSyntaxError as exc:
-        return ParseResult(None, problems + [Problem(path, exc.line, "", str(exc))])
+        hint = ("; text with '?', ':' or ',' inside [brackets] needs quotes, or write the "
+                "list one '- item' per line") if "flow" in str(exc) else ""
+        return ContentFile(slug, None, problems=problems + [
+            Problem(path, exc.line, "", str(exc) + hint)])
     if not isinstance(meta.data, dict):
-        return ParseResult(None, problems + [Problem(path, 2, "", "front matter must be a set "
-                                                                  "of 'field: value' lines")])
+        return ContentFile(slug, None, problems=problems + [
+            Problem(path, 2 if front_matter else 1, "",
+                    f"{what} must be a set of 'field: value' lines")])
+    return ContentFile(slug, meta, body, body_line, problems)
+
+
+def parse_document(path: str, raw: bytes, taxonomy: Taxonomy, directory: Directory,
+                   max_bytes: int = 256_000) -> ParseResult:
+    """Parse and validate one write-up file's bytes; collect every problem found."""
+    opened = read_content_file(path, raw, max_bytes)
+    if opened.meta is None:
+        return ParseResult(None, opened.problems)
+    slug, meta, body, body_line = opened.slug, opened.meta, opened.body, opened.body_line
+    problems = opened.problems
     check = _Checker(path, meta, taxonomy)
     for name in REQUIRED:
         if name not in meta.data:

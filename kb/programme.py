@@ -9,10 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from kb.collection import Collection, FieldReader, describe
-from kb.documents import SLUG_RE, decode_text
+from kb.documents import read_content_file
 from kb.errors import Problem
 from kb.taxonomy import Taxonomy, normalise_tag
-from kb.yamlfile import YamlSyntaxError, load_located
 
 REQUIRED = ("title", "date", "venue", "summary", "rooms", "strands", "slots")
 OPTIONAL = ("organiser",)
@@ -297,22 +296,10 @@ def _check_clashes(check: FieldReader, key: tuple[str, ...], session: Session,
 def parse_programme(path: str, raw: bytes, taxonomy: Taxonomy, refs: References,
                     max_bytes: int = 256_000) -> ProgrammeResult:
     """Parse and validate one programme file's bytes; collect every problem found."""
-    name = path.replace("\\", "/").rsplit("/", 1)[-1]
-    slug = name.rsplit(".", 1)[0]
-    problems: list[Problem] = []
-    if not SLUG_RE.match(slug):
-        problems.append(Problem(path, 0, "", f"file name {slug!r} is not a valid slug: use "
-                                             "lower-case letters, digits and hyphens, at most 80"))
-    text, decode_problems = decode_text(path, raw, max_bytes)
-    if text is None:
-        return ProgrammeResult(None, problems + decode_problems)
-    try:
-        meta = load_located(text)
-    except YamlSyntaxError as exc:
-        return ProgrammeResult(None, problems + [Problem(path, exc.line, "", str(exc))])
-    if not isinstance(meta.data, dict):
-        return ProgrammeResult(None, problems + [Problem(
-            path, 1, "", "a programme must be a set of 'field: value' lines")])
+    opened = read_content_file(path, raw, max_bytes, front_matter=False, what="a programme")
+    if opened.meta is None:
+        return ProgrammeResult(None, opened.problems)
+    slug, meta, problems = opened.slug, opened.meta, opened.problems
     data: dict[str, Any] = meta.data
     check = FieldReader(path, meta)
     for field_name in REQUIRED:
