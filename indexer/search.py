@@ -145,6 +145,15 @@ class SearchEngine:
                 self._related.clear()
             return self._reader
 
+    def refresh(self) -> None:
+        """Look for a new generation on the next call (after this process published one)."""
+        self._checked = 0.0
+
+    @property
+    def generation(self) -> str:
+        """The generation currently loaded ('' before the first query)."""
+        return self._reader.generation if self._reader is not None else ""
+
     def health(self) -> dict[str, Any]:
         reader = self.reader()
         return {

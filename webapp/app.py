@@ -60,8 +60,8 @@ def create_app(settings: Settings, embedder: Embedder | None = None,
         response.headers["Referrer-Policy"] = "same-origin"
         response.headers["X-Frame-Options"] = "DENY"
         services = getattr(request.app.state, "services", None)
-        if services is not None and services.engine._reader is not None:
-            response.headers["X-Index-Generation"] = services.engine._reader.generation
+        if services is not None and services.engine.generation:
+            response.headers["X-Index-Generation"] = services.engine.generation
         return response
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

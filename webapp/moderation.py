@@ -76,6 +76,7 @@ def reindex(services: Services) -> bool:
     except KBError as exc:
         log.error("index update after publication failed: %s", exc)
         return False
+    services.engine.refresh()  # readers in this process see the new generation at once
     return True
 
 
