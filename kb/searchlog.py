@@ -38,7 +38,7 @@ def log_search(store: StateStore, query: str, filters: dict[str, list[str]],
                search_id: str | None = None) -> str:
     """Record one search; returns its id (used to record which result was opened)."""
     search_id = search_id or new_search_id()
-    with store.write() as conn:
+    with store.write(durable=False) as conn:
         conn.execute("INSERT INTO search_log (id, at, query, filters, results, top_score) "
                      "VALUES (?,?,?,?,?,?)",
                      (search_id, at or _now(), " ".join(query.split())[:MAX_QUERY],
@@ -48,7 +48,7 @@ def log_search(store: StateStore, query: str, filters: dict[str, list[str]],
 
 def log_open(store: StateStore, search_id: str, slug: str) -> bool:
     """Note the first result opened from a logged search; unknown ids are ignored."""
-    with store.write() as conn:
+    with store.write(durable=False) as conn:
         cur = conn.execute("UPDATE search_log SET opened=? WHERE id=? AND opened IS NULL",
                            (slug[:100], search_id[:40]))
     return cur.rowcount == 1
@@ -58,7 +58,7 @@ def purge_search_log(store: StateStore, keep_days: int,
                      today: dt.date | None = None) -> int:
     """Delete entries older than keep_days; returns how many went."""
     cutoff = (today or dt.date.today()) - dt.timedelta(days=keep_days)
-    with store.write() as conn:
+    with store.write(durable=False) as conn:
         cur = conn.execute("DELETE FROM search_log WHERE at < ?", (cutoff.isoformat(),))
     return cur.rowcount
 

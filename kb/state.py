@@ -167,13 +167,17 @@ class StateStore:
             conn.close()
 
     @contextlib.contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
+    def write(self, durable: bool = True) -> Iterator[sqlite3.Connection]:
         """A write transaction taken with BEGIN IMMEDIATE: committed on success, else rolled back.
 
         Taking the write lock up front avoids the read-then-upgrade failure (SQLITE_BUSY_SNAPSHOT)
         that a deferred transaction hits when another writer commits in between.
         """
         conn = self._connect()
+        if not durable:
+            # WAL + NORMAL: still atomic and consistent, but the commit is not fsynced, so the
+            # last moments can be lost in a power cut. Used for the search log only.
+            conn.execute("PRAGMA synchronous=NORMAL")
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
