@@ -11,17 +11,18 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
+from tqdm import tqdm
 
 from indexer import synthetic
-from indexer.scale_report import format_filtered, table
 from indexer.chunking import chunk_document
 from indexer.embedding import Embedder
 from indexer.records import from_document, plain_doc
+from indexer.scale_report import format_filtered, table
 from indexer.vectors import FLAT, IVF, VectorIndex, kind_for
 from kb.errors import BadInputError
 from kb.library import load_library
@@ -129,7 +130,9 @@ def base_vectors(texts: list[str], embedder: Embedder, cache_dir: Path) -> np.nd
     path = cache_dir / f"base-{digest}.npy"
     if path.exists():
         return np.load(path)
-    vectors = embedder.encode_documents(texts)
+    with tqdm(total=len(texts), desc="Embedding base passages", unit="passage",
+              leave=False) as bar:
+        vectors = embedder.encode_documents(texts, progress=bar.update)
     cache_dir.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp.npy")
     np.save(tmp, vectors)
@@ -137,12 +140,13 @@ def base_vectors(texts: list[str], embedder: Embedder, cache_dir: Path) -> np.nd
     return vectors
 
 
-def _time_queries(search: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
-                  queries: np.ndarray) -> tuple[list[float], list[np.ndarray]]:
+def _time_queries(index: VectorIndex, queries: np.ndarray, k: int = 10,
+                  allowed: np.ndarray | None = None) -> tuple[list[float], list[np.ndarray]]:
+    """Single-query latencies (ms) and the ids found, one query at a time."""
     times, found = [], []
     for query in queries:
         started = time.perf_counter()
-        ids, _ = search(query)
+        ids, _ = index.search(query, k, allowed)
         times.append((time.perf_counter() - started) * 1000)
         found.append(ids)
     return times, found
@@ -178,24 +182,24 @@ def measure_size(base: np.ndarray, table: np.ndarray, size: int, queries: int,
     filters = {}
     for share in FILTER_SHARES:
         chosen = rng.random(len(base)) < share
+        chosen[rng.integers(len(base))] = True  # never an empty filter
         filters[f"{share:.1%}"] = ids[chosen[origin]]
-    del vectors, origin
+    del vectors, origin  # the indexes are on disk now; free 1.5 GB at 1M before loading
 
     exact = VectorIndex.load(exact_path)
-    exact_times, truth = _time_queries(lambda q: exact.search(q, 10), qvecs)
-    filtered_truth = {name: [exact.search(q, 10, allowed)[0] for q in qvecs]
+    exact_times, truth = _time_queries(exact, qvecs)
+    filtered_truth = {name: [exact.exact_search(q, 10, allowed)[0] for q in qvecs]
                       for name, allowed in filters.items()}
-    del exact
+    del exact  # free it before loading the IVF index
     ivf = VectorIndex.load(ivf_path)
-    ivf_times, found = _time_queries(lambda q: ivf.search(q, 10), qvecs)
-    pool_times, _ = _time_queries(lambda q: ivf.search(q, 1000), qvecs[:100])
+    ivf_times, found = _time_queries(ivf, qvecs)
+    pool_times, _ = _time_queries(ivf, qvecs[:100], k=1000)
     filtered_recall, filtered_p50 = {}, {}
     for name, allowed in filters.items():
-        times, hits = _time_queries(lambda q: ivf.search(q, 10, allowed), qvecs)
+        times, hits = _time_queries(ivf, qvecs, 10, allowed)
         filtered_recall[name] = _recall(hits, filtered_truth[name])
         filtered_p50[name] = _percentile(times, 50)
     info = ivf.describe()
-    del ivf
     return ScaleRow(
         size=size, served=kind_for(size, FLAT, threshold),
         ivf_lists=int(info["lists"]), ivf_probes=int(info["probes"]),  # type: ignore[call-overload]
@@ -273,11 +277,11 @@ def scale_bench(settings: Settings, sizes: list[int], queries: int = 300,
     load = os.getloadavg()[0]
     lines = [
         f"Base: {about}.",
-        f"Vectors: each indexed vector and each of the {queries} queries per size is a base "
-        f"vector moved along a random mix of its {synthetic.NEIGHBOURS} nearest neighbours "
-        f"(spread {synthetic.SPREAD}); queries are never in the index.",
-        f"The site switches to IVF at {settings.ann_threshold:,} vectors (KB_ANN_THRESHOLD). "
-        f"Machine: {os.cpu_count()} cores, load average {load:.1f} at the start.",
+        (f"Vectors: each indexed vector and each of the {queries} queries per size is a base "
+         f"vector moved along a random mix of its {synthetic.NEIGHBOURS} nearest neighbours "
+         f"(spread {synthetic.SPREAD}); queries are never in the index."),
+        (f"The site switches to IVF at {settings.ann_threshold:,} vectors (KB_ANN_THRESHOLD). "
+         f"Machine: {os.cpu_count()} cores, load average {load:.1f} at the start."),
     ]
     for line in lines:
         progress(line)

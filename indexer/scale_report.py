@@ -3,6 +3,7 @@ recall@10 against index size (matplotlib)."""
 
 from __future__ import annotations
 
+import math
 import os
 import textwrap
 from pathlib import Path
@@ -67,10 +68,14 @@ def plot_scale(rows: list[ScaleRow], path: Path, caption: str) -> None:
     recall = latency.twinx()
     recall.plot(sizes, [r.recall_at_10 for r in rows], "^-", color="#d62728",
                 label="IVF recall@10 vs exact")
-    for name in rows[0].filtered_recall_at_10 if rows else ():
-        recall.plot(sizes, [r.filtered_recall_at_10[name] for r in rows], "v:",
-                    color="#ff7f0e", alpha=0.8, label=f"IVF recall@10, {name} filter")
-    recall.set_ylim(0.5, 1.01)
+    styles = [("v:", "#ff7f0e"), ("D-.", "#9467bd")]
+    names = list(rows[0].filtered_recall_at_10) if rows else []
+    for (marker, colour), name in zip(styles, names):
+        recall.plot(sizes, [r.filtered_recall_at_10[name] for r in rows], marker,
+                    color=colour, alpha=0.8, label=f"IVF recall@10, {name} filter")
+    lowest = min([r.recall_at_10 for r in rows] +
+                 [v for r in rows for v in r.filtered_recall_at_10.values()], default=1.0)
+    recall.set_ylim(min(0.9, math.floor((lowest - 0.02) * 50) / 50), 1.005)
     recall.set_ylabel("recall@10")
     latency.xaxis.set_major_formatter(FuncFormatter(_size_label))
     latency.set_xticks(sizes)

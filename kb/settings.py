@@ -24,7 +24,7 @@ class Settings:
     max_query_chars: int = 300
     page_size: int = 10
     max_file_bytes: int = 256_000
-    ann_threshold: int = 100_000  # vectors; past this the FAISS index is approximate (IVF)
+    ann_threshold: int = 50_000  # vectors; past this the FAISS index is approximate (IVF)
 
     @property
     def practice_dir(self) -> Path:

@@ -92,6 +92,19 @@ def test_filtered_search_only_returns_allowed_ids_and_finds_the_best(ivf, points
     assert index.search(points[3000], 10, np.array([], dtype=np.int64))[0].size == 0
 
 
+def test_exact_filtered_search_matches_brute_force_for_large_and_small_filters(
+        ivf, points) -> None:  # type: ignore
+    _, exact, _ = ivf
+    rng = np.random.default_rng(11)
+    for count in (1200, 40):  # a bitmap selector, then a hashed id batch
+        allowed = np.sort(rng.choice(np.arange(1000, 4000), count, replace=False))
+        for query in points[3000:3005]:
+            scores = np.sort(points[allowed - 1000] @ query)[::-1][:10]
+            ids, found = exact.search(query, 10, allowed)
+            assert set(ids.tolist()) <= set(allowed.tolist())
+            assert np.allclose(found, scores, atol=1e-5)
+
+
 def test_removal_reconstruct_and_save_load_stay_correct(ivf, points) -> None:  # type: ignore
     index, _, path = ivf
     assert np.allclose(index.vectors([1000, 3999]), points[[0, 2999]], atol=1e-6)
