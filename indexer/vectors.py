@@ -15,7 +15,7 @@ from kb.errors import IndexUnavailableError
 FLAT = "flat"
 IVF = "ivf"
 # Chosen by `kb bench --scale` (README "Search at scale"): exact search over 50k vectors took
-# 5.6 ms p50, about the whole engine's budget, against 0.8 ms for IVF at recall@10 0.97.
+# 5.6-6.9 ms p50, the whole engine's budget, against 0.8 ms for IVF at recall@10 0.97.
 DEFAULT_ANN_THRESHOLD = 50_000
 # Cells scanned per unfiltered query. With about 2*sqrt(n) cells the work grows as sqrt(n);
 # measured recall@10 against exact search was 0.973-0.995 from 10k to 1M vectors.
