@@ -283,6 +283,11 @@ def scale_bench(settings: Settings, sizes: list[int], queries: int = 300,
         (f"The site switches to IVF at {settings.ann_threshold:,} vectors (KB_ANN_THRESHOLD). "
          f"Machine: {os.cpu_count()} cores, load average {load:.1f} at the start."),
     ]
+    stretch = max(sizes) / len(base)
+    if stretch > 20:
+        lines.append(f"At {max(sizes):,} vectors each base vector is stretched {stretch:.0f}-fold; "
+                     "neighbourhoods get denser and recall easier than in a real library of "
+                     "that size (more base passages: --corpus).")
     for line in lines:
         progress(line)
 
