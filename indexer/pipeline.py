@@ -15,7 +15,7 @@ from indexer import store
 from indexer.chunking import MAX_WORDS, OVERLAP_WORDS, chunk_document
 from indexer.embedding import Embedder
 from indexer.records import IndexDoc, from_document
-from indexer.vectors import VectorIndex
+from indexer.vectors import DEFAULT_ANN_THRESHOLD, FLAT, VectorIndex, kind_for
 from kb.errors import IndexUnavailableError
 from kb.library import Library, load_library
 from kb.settings import Settings
@@ -36,10 +36,11 @@ class BuildReport:
     unchanged: int = 0
     chunks_embedded: int = 0
     seconds: float = 0.0
+    retyped: bool = False  # only the vector index type changed (see vectors.kind_for)
 
     @property
     def changed(self) -> bool:
-        return bool(self.added or self.updated or self.removed) or self.full
+        return bool(self.added or self.updated or self.removed) or self.full or self.retyped
 
 
 def fingerprint(docs: list[IndexDoc]) -> str:
@@ -74,12 +75,22 @@ def check_generation(gen_dir: Path, model: str) -> str | None:
     return None
 
 
+def retype_reason(gen_dir: Path, threshold: int) -> str | None:
+    """Why the vector index of a generation should change type for `threshold`, or None."""
+    manifest = gens.read_manifest(gen_dir) or {}
+    current = (manifest.get("vector_index") or {}).get("kind", FLAT)
+    wanted = kind_for(int(manifest.get("vectors", 0)), current, threshold)
+    return None if wanted == current else f"the vector index changes from {current} to {wanted}"
+
+
 def update_index(index_dir: Path, docs: list[IndexDoc], embedder: Embedder, *,
-                 full: bool = False, progress: bool = True) -> BuildReport:
+                 full: bool = False, progress: bool = True,
+                 ann_threshold: int = DEFAULT_ANN_THRESHOLD) -> BuildReport:
     """Bring the index in line with `docs`, re-embedding only new or changed documents.
 
     The new generation is built beside the current one and published by renaming, so a
-    crash at any point leaves the previous index serving.
+    crash at any point leaves the previous index serving. Past `ann_threshold` vectors the
+    vector index is approximate (IVF); a change of threshold alone re-saves the vectors.
     """
     started = time.perf_counter()
     with gens.build_lock(index_dir):
@@ -105,8 +116,11 @@ def update_index(index_dir: Path, docs: list[IndexDoc], embedder: Embedder, *,
             updated=[d.slug for d in changed if d.slug in stored],
             removed=gone, unchanged=len(docs) - len(changed))
         if incremental and not changed and not gone:
-            report.seconds = time.perf_counter() - started
-            return report
+            retype = retype_reason(current, ann_threshold) if current is not None else None
+            if retype is None:
+                report.seconds = time.perf_counter() - started
+                return report
+            report.retyped, report.reason = True, retype
 
         number = gens.next_generation_number(index_dir)
         work = index_dir / f"gen-{number:08d}.building"
@@ -136,11 +150,12 @@ def update_index(index_dir: Path, docs: list[IndexDoc], embedder: Embedder, *,
             conn.execute("PRAGMA journal_mode=DELETE")
         finally:
             conn.close()
-        vectors.save(work / gens.VECTORS)
+        vectors.save(work / gens.VECTORS, ann_threshold)
         gens.write_json_atomic(work / gens.MANIFEST, {
             "generation": number, "model": embedder.name, "dim": vectors.dim,
             "chunking": CHUNKING, "schema": store.SCHEMA_VERSION, "documents": len(docs),
             "chunks": total_chunks, "vectors": vectors.size, "fingerprint": fingerprint(docs),
+            "vector_index": vectors.describe(),
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         })
         final = gens.publish_generation(index_dir, work, number)
@@ -166,4 +181,4 @@ def index_content(settings: Settings, embedder: Embedder, *, full: bool = False,
     library = load_library(settings)
     docs = [from_document(d) for d in library.published()]
     return library, update_index(settings.index_dir, docs, embedder, full=full,
-                                 progress=progress)
+                                 progress=progress, ann_threshold=settings.ann_threshold)

@@ -35,6 +35,7 @@ class Settings:
     login_max_failures: int = 5
     login_lockout_seconds: int = 300
     max_submissions_per_hour: int = 30
+    ann_threshold: int = 50_000  # vectors; past this the FAISS index is approximate (IVF)
 
     @property
     def collections_dir(self) -> Path:

@@ -64,9 +64,31 @@ for command in KB_COMMANDS + INDEXER_COMMANDS + CURATION_COMMANDS + ADMIN_COMMAN
 @cli.command()
 @click.option("--requests", default=300, show_default=True, type=click.IntRange(10, 10_000),
               help="API requests per latency series.")
+@click.option("--scale", is_flag=True,
+              help="Instead: measure the vector index at growing sizes (see README, Scale).")
+@click.option("--sizes", default="10k,100k,1m", show_default=True,
+              help="Index sizes for --scale, e.g. 10000,100000.")
+@click.option("--queries", default=300, show_default=True, type=click.IntRange(10, 10_000),
+              help="Queries per size for --scale.")
+@click.option("--corpus", "corpora", multiple=True,
+              type=click.Path(exists=True, path_type=Path),
+              help="A BEIR folder whose passages join the library's as base vectors for "
+                   "--scale (repeatable).")
+@click.option("--random-base", is_flag=True,
+              help="For --scale: clustered random base vectors, no model (quick; optimistic).")
+@click.option("--plot", type=click.Path(path_type=Path), default=Path("docs/scale.png"),
+              show_default=True, help="Where --scale draws its plot.")
+@click.option("--json", "as_json", is_flag=True, help="For --scale: one JSON object per size.")
 @click.pass_context
-def bench(ctx: click.Context, requests: int) -> None:
+def bench(ctx: click.Context, requests: int, scale: bool, sizes: str, queries: int,
+          corpora: tuple[Path, ...], random_base: bool, plot: Path, as_json: bool) -> None:
     """Measure index build, one-edit reindex, cold start, API latency and peak memory."""
+    if scale:
+        from indexer.scale import parse_sizes, scale_bench
+
+        scale_bench(ctx.obj, parse_sizes(sizes), queries, corpora, random_base, plot, as_json,
+                    echo=click.echo, progress=lambda line: click.echo(line, err=True))
+        return
     from webapp.bench import run_bench
 
     figures = run_bench(ctx.obj, requests=requests)
