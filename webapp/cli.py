@@ -10,7 +10,7 @@ import click
 from indexer.cli import COMMANDS as INDEXER_COMMANDS
 from kb.cli import COMMANDS as KB_COMMANDS
 from kb.errors import KBError
-from kb.settings import load_settings
+from kb.settings import EMBEDDERS, load_settings
 
 
 class KBGroup(click.Group):
@@ -30,12 +30,15 @@ class KBGroup(click.Group):
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None,
               help="Folder for derived data (default ./var or KB_DATA_DIR).")
 @click.option("--model", default=None, help="Embedding model (default: the bundled MiniLM).")
+@click.option("--embedder", type=click.Choice(EMBEDDERS), default=None,
+              help=f"Embedding backend (default {EMBEDDERS[0]} or KB_EMBEDDER).")
 @click.version_option(package_name="practice-kb")
 @click.pass_context
 def cli(ctx: click.Context, content_dir: Path | None, data_dir: Path | None,
-        model: str | None) -> None:
+        model: str | None, embedder: str | None) -> None:
     """Knowledge-mobilisation repository for families of schools."""
-    ctx.obj = load_settings(content_dir=content_dir, data_dir=data_dir, model=model)
+    ctx.obj = load_settings(content_dir=content_dir, data_dir=data_dir, model=model,
+                            embedder=embedder)
 
 
 @cli.command()
@@ -62,10 +65,26 @@ for command in KB_COMMANDS + INDEXER_COMMANDS:
 @cli.command()
 @click.option("--requests", default=300, show_default=True, type=click.IntRange(10, 10_000),
               help="API requests per latency series.")
+@click.option("--embedders", is_flag=True,
+              help="Compare the embedding backends instead (documents/s, query latency).")
+@click.option("--corpus", type=click.Path(path_type=Path), default=None,
+              help="BEIR corpus.jsonl for --embedders (default "
+                   "../shared/datasets/msmarco/corpus.jsonl).")
+@click.option("--limit", default=1000, show_default=True, type=click.IntRange(0),
+              help="Documents to embed for --embedders (0 = all).")
 @click.pass_context
-def bench(ctx: click.Context, requests: int) -> None:
+def bench(ctx: click.Context, requests: int, embedders: bool, corpus: Path | None,
+          limit: int) -> None:
     """Measure index build, one-edit reindex, cold start, API latency and peak memory."""
     from webapp.bench import run_bench
+
+    if embedders:
+        from webapp.bench_embedders import DEFAULT_CORPUS, format_table, run_embedder_bench
+
+        table = run_embedder_bench(ctx.obj, corpus or DEFAULT_CORPUS, limit,
+                                   echo=lambda line: click.echo(line, err=True))
+        click.echo(format_table(table))
+        return
 
     figures = run_bench(ctx.obj, requests=requests)
     width = max(len(k) for k in figures)
