@@ -105,7 +105,7 @@ def test_built_files_are_cached_and_reused(int8: OnnxEmbedder, monkeypatch) -> N
                           int8.encode_documents(SENTENCES[:2]))
 
 
-def test_fp32_backend_matches_torch_and_rebuilds_when_its_recipe_changes(
+def test_fp32_backend_matches_torch_and_rebuilds_when_stale_or_damaged(
         tmp_path: Path, torch_embedder: SentenceTransformerEmbedder) -> None:
     fp32 = create_embedder(BUNDLED_MODEL, "onnx", tmp_path)
     assert isinstance(fp32, OnnxEmbedder)
@@ -118,6 +118,11 @@ def test_fp32_backend_matches_torch_and_rebuilds_when_its_recipe_changes(
     stamp.write_text(json.dumps(dict(data, recipe=data["recipe"] - 1)))
     rebuilt = OnnxEmbedder(BUNDLED_MODEL, tmp_path / "models", quantised=False)
     assert rebuilt.dim == 384 and rebuilt.built
+    with open(stamp.with_name("model.onnx"), "r+b") as damaged:
+        damaged.truncate(100)
+    repaired = OnnxEmbedder(BUNDLED_MODEL, tmp_path / "models", quantised=False)
+    assert repaired.name.endswith("+onnx") and repaired.built
+    assert cosines(repaired.encode_documents(SENTENCES[:1]), reference[:1])[0] > 0.9999
 
 
 def test_failed_build_leaves_no_files_and_falls_back_to_torch(tmp_path: Path, monkeypatch,
