@@ -79,7 +79,10 @@ def mrr_at(ranked: list[str], rels: dict[str, int], k: int = 10) -> float:
     return next((1.0 / (i + 1) for i, d in enumerate(ranked[:k]) if d in rels), 0.0)
 
 
-def _percentile(values: list[float], pct: float) -> float:
+def percentile(values: list[float], pct: float) -> float:
+    """The nearest-rank percentile (nan for no values)."""
+    if not values:
+        return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))]
 
@@ -122,7 +125,7 @@ def evaluate(bench: Benchmark, embedder: Embedder, modes: tuple[str, ...] = MODE
                 "index_s": round(index_s, 2),
                 "docs_per_s": round(len(bench.docs) / index_s, 1),
                 "query_p50_ms": round(statistics.median(times), 2),
-                "query_p95_ms": round(_percentile(times, 95), 2),
+                "query_p95_ms": round(percentile(times, 95), 2),
                 "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                                      1),
             })

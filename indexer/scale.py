@@ -21,6 +21,7 @@ from tqdm import tqdm
 from indexer import synthetic
 from indexer.chunking import chunk_document
 from indexer.embedding import Embedder
+from indexer.evaluation import percentile
 from indexer.records import from_document, plain_doc
 from indexer.scale_report import format_filtered, table
 from indexer.vectors import FLAT, IVF, VectorIndex, kind_for
@@ -61,10 +62,6 @@ class ScaleRow:
 
     def as_json(self) -> str:
         return json.dumps(asdict(self) | {"served_p50_ms": self.served_p50_ms})
-
-
-def _percentile(values: list[float], pct: float) -> float:
-    return float(np.percentile(np.asarray(values), pct)) if values else float("nan")
 
 
 # Loads an index in a fresh process and prints how much resident memory that added: within
@@ -198,16 +195,16 @@ def measure_size(base: np.ndarray, table: np.ndarray, size: int, queries: int,
     for name, allowed in filters.items():
         times, hits = _time_queries(ivf, qvecs, 10, allowed)
         filtered_recall[name] = _recall(hits, filtered_truth[name])
-        filtered_p50[name] = _percentile(times, 50)
+        filtered_p50[name] = percentile(times, 50)
     info = ivf.describe()
     return ScaleRow(
         size=size, served=kind_for(size, FLAT, threshold),
         ivf_lists=int(info["lists"]), ivf_probes=int(info["probes"]),  # type: ignore[call-overload]
         exact_build_s=exact_build, ivf_build_s=ivf_build, exact_disk_mb=exact_disk,
         ivf_disk_mb=ivf_disk, exact_rss_mb=exact_rss, ivf_rss_mb=ivf_rss,
-        exact_p50_ms=_percentile(exact_times, 50), exact_p95_ms=_percentile(exact_times, 95),
-        ivf_p50_ms=_percentile(ivf_times, 50), ivf_p95_ms=_percentile(ivf_times, 95),
-        ivf_pool_p50_ms=_percentile(pool_times, 50), recall_at_10=_recall(found, truth),
+        exact_p50_ms=percentile(exact_times, 50), exact_p95_ms=percentile(exact_times, 95),
+        ivf_p50_ms=percentile(ivf_times, 50), ivf_p95_ms=percentile(ivf_times, 95),
+        ivf_pool_p50_ms=percentile(pool_times, 50), recall_at_10=_recall(found, truth),
         filtered_recall_at_10=filtered_recall, filtered_p50_ms=filtered_p50)
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 
 from indexer.embedding import create_embedder
+from indexer.evaluation import percentile
 from indexer.pipeline import index_content
 from kb.settings import Settings
 
@@ -29,10 +30,6 @@ QUERIES = [
     "debate in history", "pupil premium tuition",
 ]
 
-
-def _percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))]
 
 
 def _free_port() -> int:
@@ -112,7 +109,7 @@ def run_bench(settings: Settings, requests: int = 300, echo=print) -> dict[str, 
                         times.append((time.perf_counter() - t0) * 1000)
                         response.raise_for_status()
                     figures[f"api_{label}_p50_ms"] = statistics.median(times)
-                    figures[f"api_{label}_p95_ms"] = _percentile(times, 95)
+                    figures[f"api_{label}_p95_ms"] = percentile(times, 95)
                 figures["server_peak_rss_mb"] = _rss_peak_mb(server.pid)
         finally:
             server.terminate()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -11,8 +12,11 @@ from indexer.cli import COMMANDS as INDEXER_COMMANDS
 from kb.admin import COMMANDS as ADMIN_COMMANDS
 from kb.cli import COMMANDS as KB_COMMANDS
 from kb.errors import KBError
-from kb.settings import load_settings
+from kb.settings import EMBEDDERS, load_settings
 from webapp.curation_cli import COMMANDS as CURATION_COMMANDS
+
+# The benchmark sets beside the project (see ../shared/datasets/README.md).
+DEFAULT_CORPUS = Path("../shared/datasets/msmarco")
 
 
 class KBGroup(click.Group):
@@ -32,12 +36,15 @@ class KBGroup(click.Group):
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None,
               help="Folder for derived data (default ./var or KB_DATA_DIR).")
 @click.option("--model", default=None, help="Embedding model (default: the bundled MiniLM).")
+@click.option("--embedder", type=click.Choice(EMBEDDERS), default=None,
+              help=f"Embedding backend (default {EMBEDDERS[0]} or KB_EMBEDDER).")
 @click.version_option(package_name="practice-kb")
 @click.pass_context
 def cli(ctx: click.Context, content_dir: Path | None, data_dir: Path | None,
-        model: str | None) -> None:
+        model: str | None, embedder: str | None) -> None:
     """Knowledge-mobilisation repository for families of schools."""
-    ctx.obj = load_settings(content_dir=content_dir, data_dir=data_dir, model=model)
+    ctx.obj = load_settings(content_dir=content_dir, data_dir=data_dir, model=model,
+                            embedder=embedder)
 
 
 @cli.command()
@@ -66,28 +73,41 @@ for command in KB_COMMANDS + INDEXER_COMMANDS + CURATION_COMMANDS + ADMIN_COMMAN
               help="API requests per latency series.")
 @click.option("--scale", is_flag=True,
               help="Instead: measure the vector index at growing sizes (see README, Scale).")
+@click.option("--embedders", is_flag=True,
+              help="Instead: compare the embedding backends (documents/s, query ms, nDCG@10).")
 @click.option("--sizes", default="10k,100k,1m", show_default=True,
               help="Index sizes for --scale, e.g. 10000,100000.")
 @click.option("--queries", default=300, show_default=True, type=click.IntRange(10, 10_000),
               help="Queries per size for --scale.")
 @click.option("--corpus", "corpora", multiple=True,
               type=click.Path(exists=True, path_type=Path),
-              help="A BEIR folder whose passages join the library's as base vectors for "
-                   "--scale (repeatable).")
+              help="A BEIR folder: for --scale its passages join the library's as base "
+                   "vectors; for --embedders its documents are embedded (repeatable).")
+@click.option("--limit", default=0, show_default=True, type=click.IntRange(0),
+              help="For --embedders: documents per corpus (0 = all, which also gives nDCG@10).")
 @click.option("--random-base", is_flag=True,
               help="For --scale: clustered random base vectors, no model (quick; optimistic).")
 @click.option("--plot", type=click.Path(path_type=Path), default=Path("docs/scale.png"),
               show_default=True, help="Where --scale draws its plot.")
-@click.option("--json", "as_json", is_flag=True, help="For --scale: one JSON object per size.")
+@click.option("--json", "as_json", is_flag=True,
+              help="For --scale and --embedders: one JSON object per row.")
 @click.pass_context
-def bench(ctx: click.Context, requests: int, scale: bool, sizes: str, queries: int,
-          corpora: tuple[Path, ...], random_base: bool, plot: Path, as_json: bool) -> None:
+def bench(ctx: click.Context, requests: int, scale: bool, embedders: bool, sizes: str,
+          queries: int, corpora: tuple[Path, ...], limit: int, random_base: bool, plot: Path,
+          as_json: bool) -> None:
     """Measure index build, one-edit reindex, cold start, API latency and peak memory."""
     if scale:
         from indexer.scale import parse_sizes, scale_bench
 
         scale_bench(ctx.obj, parse_sizes(sizes), queries, corpora, random_base, plot, as_json,
                     echo=click.echo, progress=lambda line: click.echo(line, err=True))
+        return
+    if embedders:
+        from indexer.embedder_bench import format_table, run_embedder_bench
+
+        rows = run_embedder_bench(ctx.obj, list(corpora) or [DEFAULT_CORPUS], limit,
+                                  echo=lambda line: click.echo(line, err=True))
+        click.echo("\n".join(json.dumps(row) for row in rows) if as_json else format_table(rows))
         return
     from webapp.bench import run_bench
 
