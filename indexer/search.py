@@ -7,6 +7,7 @@ import math
 import threading
 import time
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ import numpy as np
 from indexer import generations as gens
 from indexer import keyword
 from indexer.embedding import Embedder
-from indexer.fusion import rank, weighted_fusion
+from indexer.fusion import rank, ranked_slots, weighted_fusion
 from indexer.reader import IndexReader, open_reader
 from indexer.records import FILTER_FIELDS
 from indexer.store import StoredDoc, load_chunks
@@ -24,28 +25,35 @@ from kb.errors import BadInputError, NotFoundError
 
 Segments = tuple[tuple[str, bool], ...]
 SECTION_KEYWORD_WEIGHT = 0.5
+OPENING_WORDS = 40
+
+
+def _opening(text: str) -> Segments:
+    """The first words of a passage, for a result found by meaning alone."""
+    words = text.split()
+    short = " ".join(words[:OPENING_WORDS]) + (" …" if len(words) > OPENING_WORDS else "")
+    return ((short, False),)
 
 
 @dataclass(frozen=True)
 class SearchParams:
     """Tunable retrieval settings (the evaluation command sweeps these)."""
 
-    keyword_weight: float = 0.15
+    keyword_weight: float = 0.2
     min_similarity: float = 0.3
     # A write-up "matches" when its keyword score is at least keyword_ratio of the best one,
     # or its similarity is within dense_margin of the best (and above min_similarity).
     keyword_ratio: float = 0.3
     dense_margin: float = 0.12
-    keyword_pool: int = 1000
-    dense_pool: int = 1000
-    norm_depth: int = 0  # 0: min-max over all candidates; N: over the top N of each side
-    # Pseudo-relevance feedback: move the query vector towards the best passages of the
-    # top prf_docs fused results, then search by meaning again (0 = off).
+    keyword_pool: int = 300
+    dense_pool: int = 300
+    # Pseudo-relevance feedback: move the query vector towards the best passages of its
+    # prf_docs nearest write-ups, then search by meaning again (0 = off) ...
     prf_docs: int = 5
     prf_weight: float = 1.0
-    # Adaptive fusion: scale the keyword weight by how far the two sides agree on their top
-    # `agreement_depth` write-ups (0 = fixed weight).
-    agreement_depth: int = 20
+    # ... only when what was typed finds something by meaning at all: feedback from passages
+    # that do not match would only add noise.
+    prf_min_similarity: float = 0.3
     mode: str = "hybrid"  # hybrid | keyword | dense
 
 
@@ -98,17 +106,45 @@ class SearchResults:
 
 
 @dataclass
-class _Candidates:
-    """Per-document evidence from one retrieval pass."""
+class _Side:
+    """One side's evidence per document slot: its best score (-inf: not a candidate) and the
+    chunk that scored it (-1: none)."""
 
-    keyword: dict[int, float] = field(default_factory=dict)
-    dense: dict[int, float] = field(default_factory=dict)
-    best_chunk: dict[int, int] = field(default_factory=dict)
-    keyword_chunks: set[int] = field(default_factory=set)
+    score: np.ndarray
+    chunk: np.ndarray
 
-    def matched(self, keyword_cut: float, dense_cut: float) -> set[int]:
-        return ({d for d, s in self.keyword.items() if s >= keyword_cut} |
-                {d for d, s in self.dense.items() if s >= dense_cut})
+    @classmethod
+    def empty(cls, size: int) -> _Side:
+        return cls(np.full(size, -np.inf, dtype=np.float32), np.full(size, -1, dtype=np.int64))
+
+    @classmethod
+    def from_ranked(cls, reader: IndexReader, chunk_ids: np.ndarray, scores: np.ndarray
+                    ) -> _Side:
+        """From chunk hits sorted best first: each document keeps its first (best) chunk."""
+        side = cls.empty(len(reader.slot_doc))
+        inside = (chunk_ids >= 0) & (chunk_ids < len(reader.chunk_slot))  # FAISS pads with -1
+        chunk_ids, scores = chunk_ids[inside], scores[inside]
+        slots = reader.chunk_slot[chunk_ids]
+        known = slots >= 0
+        slots, chunk_ids, scores = slots[known], chunk_ids[known], scores[known]
+        unique, first = np.unique(slots, return_index=True)
+        side.score[unique] = scores[first]
+        side.chunk[unique] = chunk_ids[first]
+        return side
+
+    def best(self) -> float | None:
+        present = self.score[np.isfinite(self.score)]
+        return float(present.max()) if len(present) else None
+
+
+@dataclass
+class _Evidence:
+    keyword: _Side
+    dense: _Side
+    keyword_chunks: tuple[np.ndarray, np.ndarray]  # every keyword hit: chunk ids, scores
+
+    def matched(self, keyword_cut: float, dense_cut: float) -> np.ndarray:
+        return (self.keyword.score >= keyword_cut) | (self.dense.score >= dense_cut)
 
 
 class SearchEngine:
@@ -127,6 +163,7 @@ class SearchEngine:
         self._lock = threading.Lock()
         self._cache: OrderedDict[tuple[str, str], SearchResults] = OrderedDict()
         self._related: dict[tuple[str, str], list[tuple[StoredDoc, float]]] = {}
+        self._workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kb-keyword")
 
     # -- generation handling -------------------------------------------------------------
     def reader(self) -> IndexReader:
@@ -230,7 +267,7 @@ class SearchEngine:
         start = (query.page - 1) * query.page_size
         hits = [Hit(d, 0.0, "", "", ((d.summary, False),))
                 for d in docs[start:start + query.page_size]]
-        facets = self._facets(reader, set(reader.docs), query.filters)
+        facets = self._facets(reader, np.ones(len(reader.slot_doc), dtype=bool), query.filters)
         return SearchResults(query, len(docs), hits, facets, "browse", tuple(notices))
 
     def _search(self, reader: IndexReader, query: SearchQuery, notices: list[str]
@@ -240,122 +277,138 @@ class SearchEngine:
             mode = "keyword"
             notices.append("Search by meaning is unavailable right now; showing keyword matches.")
         terms = keyword.query_terms(query.text) if mode != "dense" else []
-        qvec = self.embedder.encode_query(query.text) if mode != "keyword" else None
-        unfiltered = self._retrieve(reader, terms, qvec, None)
-        confidence = max(unfiltered.dense.values(), default=None)
-        first_pass = unfiltered
-        if qvec is not None and self.params.prf_docs and reader.vectors is not None:
-            qvec = self._feedback_vector(reader, unfiltered, qvec, mode)
-            unfiltered = self._retrieve(reader, terms, qvec, None)
+        # The keyword search runs on another core while the query is embedded (SQLite and
+        # onnxruntime both let go of the GIL while they work).
+        keyword_job = self._workers.submit(self._keyword, reader, terms, None) if terms else None
+        typed = self.embedder.encode_query(query.text) if mode != "keyword" else None
+        keyword_hits = keyword_job.result() if keyword_job else self._keyword(reader, terms, None)
+        unfiltered = _Evidence(_Side.from_ranked(reader, *keyword_hits),
+                               self._dense(reader, typed, None), keyword_hits)
+        confidence = unfiltered.dense.best()
+        qvec = typed
+        if typed is not None and self.params.prf_docs and confidence is not None and \
+                confidence >= self.params.prf_min_similarity:
+            qvec = self._feedback_vector(reader, unfiltered, typed)
+            unfiltered.dense = self._dense(reader, qvec, None)
         allowed = reader.docs_matching(query.filters)
-        filtered = unfiltered if allowed is None else self._retrieve(reader, terms, qvec, allowed)
-        # Feedback re-ranks write-ups; the section shown is still the one that best matches
-        # what was typed.
-        filtered.best_chunk.update(first_pass.best_chunk)
+        filtered = unfiltered if allowed is None else self._narrow(reader, unfiltered, terms,
+                                                                    qvec, allowed)
         # Cut-offs come from the unfiltered pass, so totals and facet counts agree.
-        keyword_cut = self.params.keyword_ratio * max(unfiltered.keyword.values(), default=0.0)
+        keyword_cut = self.params.keyword_ratio * (unfiltered.keyword.best() or 0.0)
         dense_cut = max(self.params.min_similarity,
-                        max(unfiltered.dense.values(), default=0.0) - self.params.dense_margin)
-        matched = filtered.matched(keyword_cut, dense_cut)
+                        (unfiltered.dense.best() or 0.0) - self.params.dense_margin)
         scores = self._fuse(filtered, mode)
-        ordered = [d for d in rank(scores) if d in matched]
+        ordered = ranked_slots(scores, filtered.matched(keyword_cut, dense_cut))
         start = (query.page - 1) * query.page_size
-        page_ids = ordered[start:start + query.page_size]
-        chunk_text = load_chunks(reader.conn(), [filtered.best_chunk[d] for d in page_ids])
-        hits = []
-        for doc_id in page_ids:
-            chunk_id = filtered.best_chunk[doc_id]
-            heading, anchor, text = chunk_text.get(chunk_id, ("", "", ""))
-            hits.append(Hit(reader.docs[doc_id], round(scores[doc_id], 4), heading, anchor,
-                            self._snippet(reader, terms, chunk_id, text,
-                                          chunk_id in filtered.keyword_chunks),
-                            filtered.keyword.get(doc_id), filtered.dense.get(doc_id)))
+        page = ordered[start:start + query.page_size].tolist()
+        hits = self._hits(reader, page, scores, filtered, terms, typed)
         facets = self._facets(reader, unfiltered.matched(keyword_cut, dense_cut), query.filters)
         return SearchResults(query, len(ordered), hits, facets, mode, tuple(notices),
                              confidence=confidence)
 
-    def _retrieve(self, reader: IndexReader, terms: list[str], qvec: np.ndarray | None,
-                  allowed: set[int] | None) -> _Candidates:
-        out = _Candidates()
-        chunk_scores: dict[int, dict[str, float]] = {}
-        if terms:
-            doc_filter = json.dumps(sorted(allowed)) if allowed is not None else None
-            for chunk_id, score in keyword.keyword_search(reader.conn(), terms,
-                                                          self.params.keyword_pool, doc_filter):
-                doc_id = reader.chunk_doc.get(chunk_id)
-                if doc_id is None:
-                    continue
-                out.keyword_chunks.add(chunk_id)
-                chunk_scores.setdefault(chunk_id, {})["k"] = score
-                if score > out.keyword.get(doc_id, -1e9):
-                    out.keyword[doc_id] = score
-        if qvec is not None and reader.vectors is not None:
-            allowed_chunks = reader.chunk_ids_of(allowed) if allowed is not None else None
-            ids, sims = reader.vectors.search(qvec, self.params.dense_pool, allowed_chunks)
-            for chunk_id, sim in zip(ids.tolist(), sims.tolist()):
-                doc_id = reader.chunk_doc.get(chunk_id)
-                if doc_id is None:
-                    continue
-                chunk_scores.setdefault(chunk_id, {})["d"] = sim
-                if sim > out.dense.get(doc_id, -1e9):
-                    out.dense[doc_id] = sim
-        # The section shown for a write-up is its chunk with the best evidence, keyword and
-        # meaning weighed equally: readers expect to see the words they typed where possible.
-        kw_max = max(out.keyword.values(), default=1.0) or 1.0
-        best: dict[int, float] = {}
-        for chunk_id, parts in chunk_scores.items():
-            doc_id = reader.chunk_doc[chunk_id]
-            value = (parts.get("k", 0.0) / kw_max) * SECTION_KEYWORD_WEIGHT + \
-                parts.get("d", 0.0) * (1 - SECTION_KEYWORD_WEIGHT)
-            if value > best.get(doc_id, -1e9):
-                best[doc_id] = value
-                out.best_chunk[doc_id] = chunk_id
-        return out
+    def _keyword(self, reader: IndexReader, terms: list[str], allowed: set[int] | None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        if not terms:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        doc_filter = json.dumps(sorted(allowed)) if allowed is not None else None
+        return keyword.keyword_search(reader.conn(), terms, self.params.keyword_pool, doc_filter)
 
-    def _feedback_vector(self, reader: IndexReader, cands: _Candidates, qvec: np.ndarray,
-                         mode: str) -> np.ndarray:
-        top = rank(self._fuse(cands, mode))[: self.params.prf_docs]
-        if not top or reader.vectors is None:
+    def _narrow(self, reader: IndexReader, found: _Evidence, terms: list[str],
+                qvec: np.ndarray | None, allowed: set[int]) -> _Evidence:
+        """The evidence for the allowed write-ups only. A side whose unfiltered pass was cut
+        short by its pool size searches again with the filter inside the search, so the
+        filter never comes after the cut; a side that returned everything is just masked."""
+        kw_ids, kw_scores = found.keyword_chunks
+        if len(kw_ids) >= self.params.keyword_pool:
+            hits = self._keyword(reader, terms, allowed)
+            return _Evidence(_Side.from_ranked(reader, *hits), self._dense(reader, qvec, allowed),
+                             hits)
+        dense = found.dense
+        if qvec is not None and reader.vectors is not None and \
+                reader.vectors.size > self.params.dense_pool:
+            dense = self._dense(reader, qvec, allowed)
+        mask = reader.slots_of(allowed)
+        assert mask is not None
+        keep = mask[reader.chunk_slot[kw_ids]] if len(kw_ids) else np.zeros(0, dtype=bool)
+        return _Evidence(_Side(np.where(mask, found.keyword.score, -np.inf),
+                               np.where(mask, found.keyword.chunk, -1)),
+                         _Side(np.where(mask, dense.score, -np.inf),
+                               np.where(mask, dense.chunk, -1)),
+                         (kw_ids[keep], kw_scores[keep]))
+
+    def _dense(self, reader: IndexReader, qvec: np.ndarray | None, allowed: set[int] | None
+               ) -> _Side:
+        if qvec is None or reader.vectors is None:
+            return _Side.empty(len(reader.slot_doc))
+        allowed_chunks = reader.chunk_ids_of(allowed) if allowed is not None else None
+        ids, sims = reader.vectors.search(qvec, self.params.dense_pool, allowed_chunks)
+        return _Side.from_ranked(reader, ids, sims)
+
+    def _feedback_vector(self, reader: IndexReader, found: _Evidence, qvec: np.ndarray
+                         ) -> np.ndarray:
+        """The query moved towards the passages nearest to it in meaning (pseudo-relevance
+        feedback): close write-ups bring the words they use for the same idea. Keyword hits
+        are left out: on questions, their noise pulled the query off course in our tests."""
+        top = ranked_slots(found.dense.score)[: self.params.prf_docs]
+        if not len(top) or reader.vectors is None:
             return qvec
-        centre = reader.vectors.vectors([cands.best_chunk[d] for d in top]).mean(axis=0)
+        centre = reader.vectors.vectors(found.dense.chunk[top].tolist()).mean(axis=0)
         moved = qvec + self.params.prf_weight * centre
         return (moved / (np.linalg.norm(moved) or 1.0)).astype(np.float32)
 
-    def _fuse(self, cands: _Candidates, mode: str) -> dict[int, float]:
-        if mode == "keyword":
-            return weighted_fusion(cands.keyword, {}, 1.0)
-        if mode == "dense":
-            return weighted_fusion({}, cands.dense, 0.0)
-        weight = self.params.keyword_weight
-        depth = self.params.agreement_depth
-        if depth and cands.keyword and cands.dense:
-            top_kw = set(rank(cands.keyword)[:depth])
-            top_dense = set(rank(cands.dense)[:depth])
-            weight = min(1.0, 2 * weight * len(top_kw & top_dense) / depth)
-        return weighted_fusion(cands.keyword, cands.dense, weight, self.params.norm_depth)
+    def _fuse(self, found: _Evidence, mode: str) -> np.ndarray:
+        weight = {"keyword": 1.0, "dense": 0.0}.get(mode, self.params.keyword_weight)
+        return weighted_fusion(found.keyword.score, found.dense.score, weight)
 
-    def _snippet(self, reader: IndexReader, terms: list[str], chunk_id: int, text: str,
-                 keyword_hit: bool) -> Segments:
-        if keyword_hit:
-            marked = keyword.highlight(reader.conn(), terms, chunk_id)
-            if marked:
-                return keyword.split_marked(marked)
-        words = text.split()
-        short = " ".join(words[:40]) + (" …" if len(words) > 40 else "")
-        return ((short, False),)
+    def _shown_chunks(self, reader: IndexReader, slots: list[int], found: _Evidence,
+                      typed: np.ndarray | None) -> dict[int, int]:
+        """For each document, the passage with the best evidence for what was typed: keyword
+        and meaning weighed equally, since readers look for their own words."""
+        kw_ids, kw_scores = found.keyword_chunks
+        top = float(kw_scores.max()) if len(kw_scores) else 1.0
+        kw_of = dict(zip(kw_ids.tolist(), (kw_scores / (top or 1.0)).tolist()))
+        shown: dict[int, int] = {}
+        for slot in slots:
+            chunks = reader.doc_chunks[int(reader.slot_doc[slot])].tolist()
+            value = np.array([kw_of.get(c, 0.0) for c in chunks]) * SECTION_KEYWORD_WEIGHT
+            if typed is not None and reader.vectors is not None:
+                value = value + (reader.vectors.vectors(chunks) @ typed) * \
+                    (1 - SECTION_KEYWORD_WEIGHT)
+            shown[slot] = chunks[int(np.argmax(value))]
+        return shown
 
-    def _facets(self, reader: IndexReader, matched: set[int],
+    def _hits(self, reader: IndexReader, page: list[int], scores: np.ndarray,
+              found: _Evidence, terms: list[str], typed: np.ndarray | None) -> list[Hit]:
+        shown = self._shown_chunks(reader, page, found, typed)
+        keyword_hits = set(found.keyword_chunks[0].tolist())
+        texts = load_chunks(reader.conn(), list(shown.values()))
+        marked = keyword.highlight(reader.conn(), terms,
+                                   [c for c in shown.values() if c in keyword_hits])
+        hits = []
+        for slot in page:
+            chunk_id = shown[slot]
+            heading, anchor, text = texts.get(chunk_id, ("", "", ""))
+            snippet = keyword.split_marked(marked[chunk_id]) if chunk_id in marked else \
+                _opening(text)
+            kw, dn = found.keyword.score[slot], found.dense.score[slot]
+            hits.append(Hit(reader.docs[int(reader.slot_doc[slot])], round(float(scores[slot]), 4),
+                            heading, anchor, snippet,
+                            float(kw) if np.isfinite(kw) else None,
+                            float(dn) if np.isfinite(dn) else None))
+        return hits
+
+    def _facets(self, reader: IndexReader, matched: np.ndarray,
                 filters: dict[str, tuple[str, ...]]) -> dict[str, list[FacetValue]]:
         """Counts per tag value: within a field, counted as if that field were not filtered."""
         facets: dict[str, list[FacetValue]] = {}
         for field_name in FILTER_FIELDS:
             others = {k: v for k, v in filters.items() if k != field_name}
-            allowed = reader.docs_matching(others)
+            allowed = reader.slots_of(reader.docs_matching(others))
             base = matched if allowed is None else matched & allowed
-            counts: dict[str, int] = {}
-            for doc_id in base:
-                for value in reader.docs[doc_id].tags.get(field_name, ()):
-                    counts[value] = counts.get(value, 0) + 1
+            values, slots, numbers = reader.tag_pairs.get(
+                field_name, ([], np.zeros(0, np.int64), np.zeros(0, np.int64)))
+            tally = np.bincount(numbers[base[slots]], minlength=len(values))
+            counts = {values[n]: int(c) for n, c in enumerate(tally.tolist()) if c}
             chosen = set(filters.get(field_name, ()))
             for value in chosen:
                 counts.setdefault(value, 0)

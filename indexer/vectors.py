@@ -115,7 +115,10 @@ class VectorIndex:
             self.index.remove_ids(selector)
 
     def vectors(self, ids: list[int]) -> np.ndarray:
-        return np.vstack([self.index.reconstruct(int(i)) for i in ids])
+        """The stored vectors of these ids, one row each."""
+        if not len(ids):
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self.index.reconstruct_batch(np.asarray(ids, dtype=np.int64))
 
     def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
                ) -> tuple[np.ndarray, np.ndarray]:

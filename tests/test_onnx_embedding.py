@@ -76,7 +76,7 @@ def test_vectors_do_not_depend_on_batching(int8: OnnxEmbedder) -> None:
     # Exactly equal: each text is run on its own, so its company cannot change its scales.
     assert np.array_equal(alone, batched)
     assert np.array_equal(alone, reordered[:len(SENTENCES)][::-1])
-    # Queries run on a multi-threaded session, documents on single-threaded ones.
+    # A query and a document with the same text (after stripping) get the same vector.
     query = "We phoned home on the first morning of any absence.   "
     assert np.array_equal(int8.encode_query(query), alone[1])
 

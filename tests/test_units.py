@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 
+import numpy as np
 import pytest
 
 from indexer.chunking import chunk_document
-from indexer.fusion import minmax, rank, reciprocal_rank_fusion, weighted_fusion
+from indexer.fusion import minmax, rank, ranked_slots, weighted_fusion
 from indexer.keyword import match_expression, query_terms, split_marked
 from indexer.records import IndexDoc
 from kb.errors import BadInputError
@@ -27,18 +28,21 @@ def test_chunks_start_with_summary_and_split_long_sections() -> None:
     assert chunks[1].embed_text("Title").startswith("Title. Context: w0")
 
 
-def test_minmax_and_weighted_fusion() -> None:
-    assert minmax({"a": 2.0, "b": 4.0}) == {"a": 0.0, "b": 1.0}
-    assert minmax({"a": 3.0}) == {"a": 1.0}
-    fused = weighted_fusion({"a": 10.0, "b": 0.0}, {"b": 0.9, "c": 0.1}, keyword_weight=0.25)
-    assert fused == pytest.approx({"a": 0.25, "b": 0.75, "c": 0.0})
-    assert rank(fused) == ["b", "a", "c"]
+def test_minmax_and_weighted_fusion_over_score_arrays() -> None:
+    missing = -np.inf
+    assert minmax(np.array([2.0, 4.0, missing])).tolist() == [0.0, 1.0, 0.0]
+    assert minmax(np.array([3.0, missing])).tolist() == [1.0, 0.0]
+    keyword = np.array([10.0, 0.0, missing, missing])
+    dense = np.array([missing, 0.9, 0.1, missing])
+    fused = weighted_fusion(keyword, dense, keyword_weight=0.25)
+    assert fused[:3] == pytest.approx([0.25, 0.75, 0.0]) and fused[3] == missing
+    assert ranked_slots(fused).tolist() == [1, 0, 2]
+    assert ranked_slots(fused, among=np.array([True, False, True, True])).tolist() == [0, 2]
+    assert rank({"a": 0.25, "b": 0.75, "c": 0.0}) == ["b", "a", "c"]
 
 
-def test_reciprocal_rank_fusion_rewards_agreement() -> None:
-    scores = reciprocal_rank_fusion([["a", "b", "c"], ["b", "a", "d"]], k=60)
-    assert rank(scores)[:2] in (["a", "b"], ["b", "a"])
-    assert scores["d"] < scores["c"] + 1e-9 or scores["d"] == pytest.approx(1 / 63)
+def test_ties_rank_by_slot() -> None:
+    assert ranked_slots(np.array([0.5, 0.9, 0.5, -np.inf])).tolist() == [1, 0, 2]
 
 
 @pytest.mark.parametrize("query", [
