@@ -364,17 +364,26 @@ class SearchEngine:
                       typed: np.ndarray | None) -> dict[int, int]:
         """For each document, the passage with the best evidence for what was typed: keyword
         and meaning weighed equally, since readers look for their own words."""
+        if not slots:
+            return {}
         kw_ids, kw_scores = found.keyword_chunks
-        top = float(kw_scores.max()) if len(kw_scores) else 1.0
-        kw_of = dict(zip(kw_ids.tolist(), (kw_scores / (top or 1.0)).tolist()))
+        per_doc = [reader.doc_chunks[int(reader.slot_doc[slot])] for slot in slots]
+        chunks = np.concatenate(per_doc)
+        owner = np.repeat(np.arange(len(slots)), [len(c) for c in per_doc])
+        value = np.zeros(len(chunks), dtype=np.float32)
+        if len(kw_ids):  # keyword hits among these passages, scaled by the best hit
+            where = {c: i for i, c in enumerate(chunks.tolist())}
+            for chunk_id, score in zip(kw_ids.tolist(), kw_scores.tolist()):
+                if chunk_id in where:
+                    value[where[chunk_id]] = score
+            value *= SECTION_KEYWORD_WEIGHT / (float(kw_scores.max()) or 1.0)
+        if typed is not None and reader.vectors is not None:
+            value += (reader.vectors.vectors(chunks.tolist()) @ typed) * \
+                (1 - SECTION_KEYWORD_WEIGHT)
         shown: dict[int, int] = {}
-        for slot in slots:
-            chunks = reader.doc_chunks[int(reader.slot_doc[slot])].tolist()
-            value = np.array([kw_of.get(c, 0.0) for c in chunks]) * SECTION_KEYWORD_WEIGHT
-            if typed is not None and reader.vectors is not None:
-                value = value + (reader.vectors.vectors(chunks) @ typed) * \
-                    (1 - SECTION_KEYWORD_WEIGHT)
-            shown[slot] = chunks[int(np.argmax(value))]
+        for n, slot in enumerate(slots):
+            mine = np.flatnonzero(owner == n)
+            shown[slot] = int(chunks[mine[int(np.argmax(value[mine]))]])
         return shown
 
     def _hits(self, reader: IndexReader, page: list[int], scores: np.ndarray,
