@@ -98,3 +98,20 @@ def test_repeated_query_is_served_from_cache(engine: SearchEngine) -> None:
     first = run(engine, "coaching observations")
     again = run(engine, "coaching observations")
     assert again is first
+
+
+def test_feedback_runs_only_when_the_query_matches_by_meaning(engine: SearchEngine) -> None:
+    params = type(engine.params)
+    without = SearchEngine(engine.index_dir, engine.embedder, params=params(prf_docs=0))
+
+    def ranking(e: SearchEngine, text: str) -> list[tuple[str, float]]:
+        return [(h.doc.slug, h.score) for h in run(e, text).hits]
+
+    # Nothing in the library is about this: feedback would only drift, so it is skipped.
+    nonsense = "qwzx pelican trombone"
+    assert (run(engine, nonsense).confidence or 0.0) < engine.params.prf_min_similarity
+    assert ranking(engine, nonsense) == ranking(without, nonsense)
+    # A real question moves towards its best passages and rescores the write-ups.
+    question = "pupils forgetting earlier topics"
+    assert (run(engine, question).confidence or 0.0) >= engine.params.prf_min_similarity
+    assert ranking(engine, question) != ranking(without, question)

@@ -1,0 +1,94 @@
+"""`kb eval`: the metrics by hand, and a small BEIR folder through the real pipeline."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from indexer.evaluation import load_beir, mrr_at, ndcg_at, recall_at
+from kb.errors import BadInputError
+from webapp.cli import cli
+
+DOCS = {
+    "photo": ("Photosynthesis", "Green plants turn sunlight, water and carbon dioxide into "
+                                "sugar and oxygen inside their chloroplasts."),
+    "volcano": ("Volcanoes", "Molten rock rises through the crust and erupts as lava, ash "
+                             "and gas from a volcano."),
+    "tide": ("Tides", "The pull of the Moon and the Sun raises and lowers the level of the "
+                      "sea twice a day."),
+    "bread": ("Bread", "Yeast ferments the sugars in dough, and the gas it gives off makes "
+                       "the loaf rise before baking."),
+    "chess": ("Chess openings", "White usually opens by moving a centre pawn two squares and "
+                                "developing the knights early."),
+    "bees": ("Honey bees", "Worker bees collect nectar from flowers and turn it into honey "
+                           "in the hive."),
+}
+QUERIES = {
+    "q1": ("how do plants make food from light", {"photo": 2}),
+    "q2": ("why does the ocean rise and fall", {"tide": 2}),
+    "q3": ("first moves in a game of chess", {"chess": 1}),
+}
+
+
+def beir_folder(base: Path) -> Path:
+    folder = base / "mini"
+    (folder / "qrels").mkdir(parents=True)
+    (folder / "corpus.jsonl").write_text("".join(
+        json.dumps({"_id": i, "title": t, "text": x}) + "\n" for i, (t, x) in DOCS.items()),
+        encoding="utf-8")
+    (folder / "queries.jsonl").write_text("".join(
+        json.dumps({"_id": q, "text": text}) + "\n" for q, (text, _) in QUERIES.items()),
+        encoding="utf-8")
+    rows = [f"{q}\t{d}\t{g}" for q, (_, rels) in QUERIES.items() for d, g in rels.items()]
+    rows.append("q1\tbees\t0")  # judged not relevant: ignored
+    (folder / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\n" +
+                                               "\n".join(rows) + "\n", encoding="utf-8")
+    return folder
+
+
+def test_metrics_use_graded_gains_and_the_log2_discount() -> None:
+    rels = {"a": 2, "c": 1}
+    ideal = 2 + 1 / math.log2(3)
+    assert ndcg_at(["b", "a", "c"], rels) == pytest.approx((2 / math.log2(3) + 1 / 2) / ideal)
+    assert ndcg_at(["a", "c"], rels) == pytest.approx(1.0)
+    assert recall_at(["x", "a"], rels) == 0.5 and recall_at(["a", "c"], rels, k=1) == 0.5
+    assert mrr_at(["x", "y", "c"], rels) == pytest.approx(1 / 3)
+    assert mrr_at(["x"] * 10 + ["a"], rels) == 0.0
+
+
+def test_a_broken_folder_is_named_in_the_error(tmp_path: Path) -> None:
+    folder = beir_folder(tmp_path)
+    (folder / "qrels" / "test.tsv").unlink()
+    with pytest.raises(BadInputError, match="qrels/test.tsv is missing"):
+        load_beir(folder)
+    folder = beir_folder(tmp_path / "again")
+    with open(folder / "corpus.jsonl", "a", encoding="utf-8") as corpus:
+        corpus.write("{not json\n")
+    with pytest.raises(BadInputError, match=r"corpus.jsonl:7: not valid JSON"):
+        load_beir(folder)
+
+
+def test_kb_eval_runs_every_mode_through_the_real_pipeline(fresh, tmp_path: Path) -> None:  # type: ignore
+    folder = beir_folder(tmp_path)
+    result = CliRunner().invoke(cli, ["--data-dir", str(fresh.data_dir), "eval", "--beir",
+                                      str(folder), "--json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    rows = {row["mode"]: row for row in map(json.loads, result.stdout.splitlines())}
+    assert set(rows) == {"hybrid", "keyword", "dense"}
+    keys = {"ndcg@10", "recall@100", "mrr@10", "index_s", "docs_per_s", "query_p50_ms",
+            "query_p95_ms", "peak_rss_mb"}
+    assert all(keys <= set(row) for row in rows.values())
+    # Each question names its answer only in other words, which meaning finds.
+    assert rows["hybrid"]["ndcg@10"] == 1.0 and rows["dense"]["ndcg@10"] == 1.0
+    assert rows["hybrid"]["recall@100"] == 1.0
+    assert rows["keyword"]["ndcg@10"] < 1.0  # "rise" is in bread and volcanoes, not tides
+    assert all(row["docs_per_s"] > 0 and row["query_p50_ms"] > 0 for row in rows.values())
+    table = CliRunner().invoke(cli, ["--data-dir", str(fresh.data_dir), "eval", "--beir",
+                                     str(folder), "--mode", "keyword", "--quiet"])
+    assert table.exit_code == 0 and table.stdout.splitlines()[0].split()[:3] == [
+        "dataset", "mode", "ndcg@10"]
+    assert table.stdout.splitlines()[1].split()[:2] == ["mini", "keyword"]
