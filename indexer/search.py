@@ -25,6 +25,7 @@ from kb.errors import BadInputError, NotFoundError
 
 Segments = tuple[tuple[str, bool], ...]
 SECTION_KEYWORD_WEIGHT = 0.5
+SNIPPETS_AHEAD = 20  # keyword passages whose snippets are made while the query is embedded
 OPENING_WORDS = 40
 
 
@@ -142,6 +143,7 @@ class _Evidence:
     keyword: _Side
     dense: _Side
     keyword_chunks: tuple[np.ndarray, np.ndarray]  # every keyword hit: chunk ids, scores
+    marked: dict[int, str] = field(default_factory=dict)  # snippets made ahead, by chunk id
 
     def matched(self, keyword_cut: float, dense_cut: float) -> np.ndarray:
         return (self.keyword.score >= keyword_cut) | (self.dense.score >= dense_cut)
@@ -278,12 +280,14 @@ class SearchEngine:
             notices.append("Search by meaning is unavailable right now; showing keyword matches.")
         terms = keyword.query_terms(query.text) if mode != "dense" else []
         # The keyword search runs on another core while the query is embedded (SQLite and
-        # onnxruntime both let go of the GIL while they work).
-        keyword_job = self._workers.submit(self._keyword, reader, terms, None) if terms else None
+        # onnxruntime both let go of the GIL while they work); it then marks the snippets of
+        # its best passages, which usually make the page.
+        keyword_job = self._workers.submit(self._keyword_ahead, reader, terms) if terms else None
         typed = self.embedder.encode_query(query.text) if mode != "keyword" else None
-        keyword_hits = keyword_job.result() if keyword_job else self._keyword(reader, terms, None)
+        keyword_hits, marked = keyword_job.result() if keyword_job else \
+            (self._keyword(reader, [], None), {})
         unfiltered = _Evidence(_Side.from_ranked(reader, *keyword_hits),
-                               self._dense(reader, typed, None), keyword_hits)
+                               self._dense(reader, typed, None), keyword_hits, marked)
         confidence = unfiltered.dense.best()
         qvec = typed
         if typed is not None and self.params.prf_docs and confidence is not None and \
@@ -313,6 +317,12 @@ class SearchEngine:
         doc_filter = json.dumps(sorted(allowed)) if allowed is not None else None
         return keyword.keyword_search(reader.conn(), terms, self.params.keyword_pool, doc_filter)
 
+    def _keyword_ahead(self, reader: IndexReader, terms: list[str]
+                       ) -> tuple[tuple[np.ndarray, np.ndarray], dict[int, str]]:
+        hits = self._keyword(reader, terms, None)
+        ahead = hits[0][:SNIPPETS_AHEAD].tolist()
+        return hits, keyword.highlight(reader.conn(), terms, ahead)
+
     def _narrow(self, reader: IndexReader, found: _Evidence, terms: list[str],
                 qvec: np.ndarray | None, allowed: set[int]) -> _Evidence:
         """The evidence for the allowed write-ups only. A side whose unfiltered pass was cut
@@ -334,7 +344,7 @@ class SearchEngine:
                                np.where(mask, found.keyword.chunk, -1)),
                          _Side(np.where(mask, dense.score, -np.inf),
                                np.where(mask, dense.chunk, -1)),
-                         (kw_ids[keep], kw_scores[keep]))
+                         (kw_ids[keep], kw_scores[keep]), found.marked)
 
     def _dense(self, reader: IndexReader, qvec: np.ndarray | None, allowed: set[int] | None
                ) -> _Side:
@@ -391,8 +401,8 @@ class SearchEngine:
         shown = self._shown_chunks(reader, page, found, typed)
         keyword_hits = set(found.keyword_chunks[0].tolist())
         texts = load_chunks(reader.conn(), list(shown.values()))
-        marked = keyword.highlight(reader.conn(), terms,
-                                   [c for c in shown.values() if c in keyword_hits])
+        missing = [c for c in shown.values() if c in keyword_hits and c not in found.marked]
+        marked = {**found.marked, **keyword.highlight(reader.conn(), terms, missing)}
         hits = []
         for slot in page:
             chunk_id = shown[slot]
