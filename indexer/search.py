@@ -184,6 +184,12 @@ class SearchEngine:
                 self._related.clear()
             return self._reader
 
+    def clear_cache(self) -> None:
+        """Forget cached results and query vectors (benchmarks measure uncached searches)."""
+        with self._lock:
+            self._cache.clear()
+        self.embedder.clear_cache()
+
     def refresh(self) -> None:
         """Look for a new generation on the next call (after this process published one)."""
         self._checked = 0.0
