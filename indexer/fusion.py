@@ -6,7 +6,8 @@ return that document as a candidate.
 
 from __future__ import annotations
 
-from typing import Hashable, Mapping, TypeVar
+from collections.abc import Hashable, Mapping
+from typing import TypeVar
 
 import numpy as np
 

@@ -14,18 +14,18 @@ from kb.errors import BadInputError
 from webapp.cli import cli
 
 DOCS = {
-    "photo": ("Photosynthesis", "Green plants turn sunlight, water and carbon dioxide into "
-                                "sugar and oxygen inside their chloroplasts."),
-    "volcano": ("Volcanoes", "Molten rock rises through the crust and erupts as lava, ash "
-                             "and gas from a volcano."),
-    "tide": ("Tides", "The pull of the Moon and the Sun raises and lowers the level of the "
-                      "sea twice a day."),
-    "bread": ("Bread", "Yeast ferments the sugars in dough, and the gas it gives off makes "
-                       "the loaf rise before baking."),
-    "chess": ("Chess openings", "White usually opens by moving a centre pawn two squares and "
-                                "developing the knights early."),
-    "bees": ("Honey bees", "Worker bees collect nectar from flowers and turn it into honey "
-                           "in the hive."),
+    "photo": ("Photosynthesis", ("Green plants turn sunlight, water and carbon dioxide into "
+                                "sugar and oxygen inside their chloroplasts.")),
+    "volcano": ("Volcanoes", ("Molten rock rises through the crust and erupts as lava, ash "
+                             "and gas from a volcano.")),
+    "tide": ("Tides", ("The pull of the Moon and the Sun raises and lowers the level of the "
+                      "sea twice a day.")),
+    "bread": ("Bread", ("Yeast ferments the sugars in dough, and the gas it gives off makes "
+                       "the loaf rise before baking.")),
+    "chess": ("Chess openings", ("White usually opens by moving a centre pawn two squares and "
+                                "developing the knights early.")),
+    "bees": ("Honey bees", ("Worker bees collect nectar from flowers and turn it into honey "
+                           "in the hive.")),
 }
 QUERIES = {
     "q1": ("how do plants make food from light", {"photo": 2}),
