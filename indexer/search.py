@@ -25,6 +25,7 @@ from kb.errors import BadInputError, NotFoundError
 
 Segments = tuple[tuple[str, bool], ...]
 SECTION_KEYWORD_WEIGHT = 0.5
+_NO_HITS = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
 SNIPPETS_AHEAD = 20  # keyword passages whose snippets are made while the query is embedded
 OPENING_WORDS = 40
 
@@ -290,8 +291,7 @@ class SearchEngine:
         # its best passages, which usually make the page.
         keyword_job = self._workers.submit(self._keyword_ahead, reader, terms) if terms else None
         typed = self.embedder.encode_query(query.text) if mode != "keyword" else None
-        keyword_hits, marked = keyword_job.result() if keyword_job else \
-            (self._keyword(reader, [], None), {})
+        keyword_hits, marked = keyword_job.result() if keyword_job else (_NO_HITS, {})
         unfiltered = _Evidence(_Side.from_ranked(reader, *keyword_hits),
                                self._dense(reader, typed, None), keyword_hits, marked)
         confidence = unfiltered.dense.best()
@@ -319,7 +319,7 @@ class SearchEngine:
     def _keyword(self, reader: IndexReader, terms: list[str], allowed: set[int] | None
                  ) -> tuple[np.ndarray, np.ndarray]:
         if not terms:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+            return _NO_HITS
         doc_filter = json.dumps(sorted(allowed)) if allowed is not None else None
         return keyword.keyword_search(reader.conn(), terms, self.params.keyword_pool, doc_filter)
 
@@ -345,7 +345,8 @@ class SearchEngine:
             dense = self._dense(reader, qvec, allowed)
         mask = reader.slots_of(allowed)
         assert mask is not None
-        keep = mask[reader.chunk_slot[kw_ids]] if len(kw_ids) else np.zeros(0, dtype=bool)
+        slots = reader.chunk_slot[kw_ids]
+        keep = (slots >= 0) & mask[slots]
         return _Evidence(_Side(np.where(mask, found.keyword.score, -np.inf),
                                np.where(mask, found.keyword.chunk, -1)),
                          _Side(np.where(mask, dense.score, -np.inf),
