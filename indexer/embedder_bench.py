@@ -47,7 +47,7 @@ def dense_ndcg(bench: Benchmark, embedder: Embedder, vectors: np.ndarray,
 def measure_backend(settings: Settings, backend: str, bench: Benchmark, texts: list[str],
                     owner: list[int], rounds: int = 3) -> tuple[dict[str, float], np.ndarray]:
     """One backend's figures and its vectors for `texts`."""
-    embedder = create_embedder(settings.model, backend, settings.model_cache)
+    embedder = create_embedder(settings.model, backend, settings.models_dir)
     started = time.perf_counter()
     embedder.encode_query("warm up")  # builds (or loads) the model files
     row = {"load_s": time.perf_counter() - started}

@@ -31,15 +31,21 @@ class Benchmark:
     qrels: dict[str, dict[str, int]]
 
 
-def _read_jsonl(path: Path) -> list[dict]:
+def _read_jsonl(path: Path, needed: tuple[str, ...]) -> list[dict]:
+    """The objects of a JSON-lines file, each with the `needed` keys; bad lines are named."""
     # Split on "\n" only: some texts hold Unicode line separators that splitlines() would cut.
     rows = []
     for n, line in enumerate(path.read_text(encoding="utf-8").split("\n"), start=1):
-        if line.strip():
-            try:
-                rows.append(json.loads(line))
-            except ValueError as exc:
-                raise BadInputError(f"{path}:{n}: not valid JSON ({exc})") from None
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError as exc:
+            raise BadInputError(f"{path}:{n}: not valid JSON ({exc})") from None
+        missing = [key for key in needed if not isinstance(row, dict) or key not in row]
+        if missing:
+            raise BadInputError(f"{path}:{n}: missing {', '.join(missing)}")
+        rows.append(row)
     return rows
 
 
@@ -47,10 +53,12 @@ def load_beir(folder: Path) -> Benchmark:
     """Read corpus.jsonl, queries.jsonl and qrels/test.tsv (header optional, score 0 ignored)."""
     for name in ("corpus.jsonl", "queries.jsonl", "qrels/test.tsv"):
         if not (folder / name).is_file():
-            raise BadInputError(f"--beir {folder}: {name} is missing (expected BEIR layout)")
+            raise BadInputError(f"{folder}: {name} is missing (a BEIR folder holds corpus.jsonl, "
+                                "queries.jsonl and qrels/test.tsv)")
     docs = [plain_doc(str(r["_id"]), str(r.get("title") or ""), str(r.get("text") or ""))
-            for r in _read_jsonl(folder / "corpus.jsonl")]
-    queries = {str(r["_id"]): str(r["text"]) for r in _read_jsonl(folder / "queries.jsonl")}
+            for r in _read_jsonl(folder / "corpus.jsonl", ("_id",))]
+    queries = {str(r["_id"]): str(r["text"])
+               for r in _read_jsonl(folder / "queries.jsonl", ("_id", "text"))}
     qrels: dict[str, dict[str, int]] = {}
     for n, line in enumerate((folder / "qrels/test.tsv").read_text().split("\n"), start=1):
         parts = line.split("\t")
@@ -61,7 +69,7 @@ def load_beir(folder: Path) -> Benchmark:
             qrels.setdefault(parts[0], {})[parts[1]] = score
     queries = {q: t for q, t in queries.items() if q in qrels}
     if not queries:
-        raise BadInputError(f"--beir {folder}: no query has a positive judgement")
+        raise BadInputError(f"{folder}: no query in qrels/test.tsv has a positive judgement")
     return Benchmark(folder.name, docs, queries, qrels)
 
 

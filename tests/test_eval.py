@@ -70,6 +70,11 @@ def test_a_broken_folder_is_named_in_the_error(tmp_path: Path) -> None:
         corpus.write("{not json\n")
     with pytest.raises(BadInputError, match=r"corpus.jsonl:7: not valid JSON"):
         load_beir(folder)
+    folder = beir_folder(tmp_path / "third")
+    with open(folder / "queries.jsonl", "a", encoding="utf-8") as queries:
+        queries.write(json.dumps({"_id": "q9"}) + "\n")
+    with pytest.raises(BadInputError, match=r"queries.jsonl:4: missing text"):
+        load_beir(folder)
 
 
 def test_kb_eval_runs_every_mode_through_the_real_pipeline(fresh, tmp_path: Path) -> None:  # type: ignore

@@ -205,10 +205,19 @@ def test_switching_backend_forces_a_full_rebuild(tmp_path: Path, int8: OnnxEmbed
     assert report.full and "onnx-int8" in report.reason
 
 
-def test_bench_embedders_prints_every_backend(fresh, tmp_path: Path) -> None:  # type: ignore
+def test_bench_embedders_prints_every_backend(tmp_path: Path, monkeypatch) -> None:  # type: ignore
     from click.testing import CliRunner
 
+    from conftest import MODEL_CACHE
     from webapp.cli import cli
+
+    # As a user runs it: no KB_MODEL_CACHE, so the models live in <data dir>/models (linked
+    # to the suite's, to skip the exports), and nothing may land in the working folder.
+    monkeypatch.delenv("KB_MODEL_CACHE", raising=False)
+    monkeypatch.chdir(tmp_path)
+    data = tmp_path / "var"
+    data.mkdir()
+    (data / "models").symlink_to(MODEL_CACHE, target_is_directory=True)
 
     beir = tmp_path / "beir"
     (beir / "qrels").mkdir(parents=True)
@@ -218,10 +227,11 @@ def test_bench_embedders_prints_every_backend(fresh, tmp_path: Path) -> None:  #
     (beir / "queries.jsonl").write_text(json.dumps(
         {"_id": "q1", "text": "ringing parents when a child is away"}) + "\n", encoding="utf-8")
     (beir / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\n")
-    result = CliRunner().invoke(cli, ["--data-dir", str(fresh.data_dir), "bench", "--embedders",
+    result = CliRunner().invoke(cli, ["--data-dir", str(data), "bench", "--embedders",
                                       "--corpus", str(beir), "--json"],
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["beir", "var"]
     rows = {row["backend"]: row for row in map(json.loads, result.stdout.splitlines())}
     assert set(rows) == {"torch", "onnx", "onnx-int8"}
     assert all(row["docs_per_s"] > 0 and row["query_p50_ms"] > 0 for row in rows.values())
