@@ -291,15 +291,17 @@ class SearchEngine:
         # its best passages, which usually make the page.
         keyword_job = self._workers.submit(self._keyword_ahead, reader, terms) if terms else None
         typed = self.embedder.encode_query(query.text) if mode != "keyword" else None
-        keyword_hits, marked = keyword_job.result() if keyword_job else (_NO_HITS, {})
-        unfiltered = _Evidence(_Side.from_ranked(reader, *keyword_hits),
-                               self._dense(reader, typed, None), keyword_hits, marked)
-        confidence = unfiltered.dense.best()
+        # Both passes by meaning run before waiting for the keyword side, which needs longer.
+        dense = self._dense(reader, typed, None)
+        confidence = dense.best()
         qvec = typed
         if typed is not None and self.params.prf_docs and confidence is not None and \
                 confidence >= self.params.prf_min_similarity:
-            qvec = self._feedback_vector(reader, unfiltered, typed)
-            unfiltered.dense = self._dense(reader, qvec, None)
+            qvec = self._feedback_vector(reader, dense, typed)
+            dense = self._dense(reader, qvec, None)
+        keyword_hits, marked = keyword_job.result() if keyword_job else (_NO_HITS, {})
+        unfiltered = _Evidence(_Side.from_ranked(reader, *keyword_hits), dense, keyword_hits,
+                               marked)
         allowed = reader.docs_matching(query.filters)
         filtered = unfiltered if allowed is None else self._narrow(reader, unfiltered, terms,
                                                                     qvec, allowed)
@@ -361,15 +363,15 @@ class SearchEngine:
         ids, sims = reader.vectors.search(qvec, self.params.dense_pool, allowed_chunks)
         return _Side.from_ranked(reader, ids, sims)
 
-    def _feedback_vector(self, reader: IndexReader, found: _Evidence, qvec: np.ndarray
+    def _feedback_vector(self, reader: IndexReader, dense: _Side, qvec: np.ndarray
                          ) -> np.ndarray:
         """The query moved towards the passages nearest to it in meaning (pseudo-relevance
         feedback): close write-ups bring the words they use for the same idea. Keyword hits
         are left out: on questions, their noise pulled the query off course in our tests."""
-        top = ranked_slots(found.dense.score)[: self.params.prf_docs]
+        top = ranked_slots(dense.score)[: self.params.prf_docs]
         if not len(top) or reader.vectors is None:
             return qvec
-        centre = reader.vectors.vectors(found.dense.chunk[top].tolist()).mean(axis=0)
+        centre = reader.vectors.vectors(dense.chunk[top].tolist()).mean(axis=0)
         moved = qvec + self.params.prf_weight * centre
         return (moved / (np.linalg.norm(moved) or 1.0)).astype(np.float32)
 
