@@ -385,25 +385,26 @@ class SearchEngine:
         and meaning weighed equally, since readers look for their own words."""
         if not slots:
             return {}
-        kw_ids, kw_scores = found.keyword_chunks
         per_doc = [reader.doc_chunks[int(reader.slot_doc[slot])] for slot in slots]
-        chunks = np.concatenate(per_doc)
         owner = np.repeat(np.arange(len(slots)), [len(c) for c in per_doc])
+        chunks = np.concatenate(per_doc)
+        if len(chunks) == len(slots):  # one passage each: nothing to choose
+            return dict(zip(slots, chunks.tolist()))
         value = np.zeros(len(chunks), dtype=np.float32)
+        kw_ids, kw_scores = found.keyword_chunks
         if len(kw_ids):  # keyword hits among these passages, scaled by the best hit
-            where = {c: i for i, c in enumerate(chunks.tolist())}
-            for chunk_id, score in zip(kw_ids.tolist(), kw_scores.tolist()):
-                if chunk_id in where:
-                    value[where[chunk_id]] = score
-            value *= SECTION_KEYWORD_WEIGHT / (float(kw_scores.max()) or 1.0)
+            order = np.argsort(kw_ids)
+            at = np.minimum(np.searchsorted(kw_ids[order], chunks), len(kw_ids) - 1)
+            hit = kw_ids[order][at] == chunks
+            value[hit] = kw_scores[order][at[hit]] * \
+                (SECTION_KEYWORD_WEIGHT / (float(kw_scores.max()) or 1.0))
         if typed is not None and reader.vectors is not None:
             value += (reader.vectors.vectors(chunks.tolist()) @ typed) * \
                 (1 - SECTION_KEYWORD_WEIGHT)
-        shown: dict[int, int] = {}
-        for n, slot in enumerate(slots):
-            mine = np.flatnonzero(owner == n)
-            shown[slot] = int(chunks[mine[int(np.argmax(value[mine]))]])
-        return shown
+        # Best value within each document (owner groups are contiguous); ties: first passage.
+        best = np.lexsort((-value, owner))
+        firsts = best[np.r_[0, np.flatnonzero(np.diff(owner[best])) + 1]]
+        return dict(zip(slots, chunks[firsts].tolist()))
 
     def _hits(self, reader: IndexReader, page: list[int], scores: np.ndarray,
               found: _Evidence, terms: list[str], typed: np.ndarray | None) -> list[Hit]:
