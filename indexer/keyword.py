@@ -79,13 +79,16 @@ def highlight(conn: sqlite3.Connection, terms: list[str], chunk_ids: list[int],
 
 
 def split_marked(text: str) -> tuple[tuple[str, bool], ...]:
-    """Turn a marked snippet into (text, is_hit) segments."""
-    segments: list[tuple[str, bool]] = []
-    for part in re.split(f"({HIT_START}.*?{HIT_END})", text):
-        if not part:
-            continue
-        if part.startswith(HIT_START):
-            segments.append((part.strip(HIT_START + HIT_END), True))
-        else:
+    """Turn a marked snippet into (text, is_hit) segments (a mark left open is plain text)."""
+    first, *marked = text.split(HIT_START)
+    segments = [(first, False)] if first else []
+    for part in marked:
+        hit, closed, rest = part.partition(HIT_END)
+        if not closed:
             segments.append((part, False))
+            continue
+        if hit:
+            segments.append((hit, True))
+        if rest:
+            segments.append((rest, False))
     return tuple(segments)

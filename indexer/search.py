@@ -135,8 +135,8 @@ class _Side:
         return side
 
     def best(self) -> float | None:
-        present = self.score[np.isfinite(self.score)]
-        return float(present.max()) if len(present) else None
+        top = float(self.score.max()) if len(self.score) else -math.inf
+        return None if top == -math.inf else top
 
 
 @dataclass

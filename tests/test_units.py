@@ -68,6 +68,9 @@ def test_query_terms_drop_stop_words_but_keep_a_stop_word_only_query() -> None:
 
 def test_split_marked_turns_markers_into_segments() -> None:
     assert split_marked("a \x02hit\x03 b") == (("a ", False), ("hit", True), (" b", False))
+    assert split_marked("\x02one\x03\x02two\x03") == (("one", True), ("two", True))
+    assert split_marked("no hits here") == (("no hits here", False),)
+    assert split_marked("cut \x02short") == (("cut ", False), ("short", False))
 
 
 def test_settings_read_environment_then_overrides() -> None:
