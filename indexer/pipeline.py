@@ -7,6 +7,7 @@ import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
@@ -14,6 +15,7 @@ from indexer import generations as gens
 from indexer import store
 from indexer.chunking import MAX_WORDS, OVERLAP_WORDS, chunk_document
 from indexer.embedding import Embedder
+from indexer.expansion import vocabulary
 from indexer.records import IndexDoc, from_document
 from indexer.vectors import DEFAULT_ANN_THRESHOLD, FLAT, VectorIndex, kind_for
 from kb.errors import IndexUnavailableError
@@ -37,10 +39,12 @@ class BuildReport:
     chunks_embedded: int = 0
     seconds: float = 0.0
     retyped: bool = False  # only the vector index type changed (see vectors.kind_for)
+    rephrased: bool = False  # only the taxonomy's search phrases changed (indexer.expansion)
 
     @property
     def changed(self) -> bool:
-        return bool(self.added or self.updated or self.removed) or self.full or self.retyped
+        return bool(self.added or self.updated or self.removed or self.full or self.retyped
+                    or self.rephrased)
 
 
 def fingerprint(docs: list[IndexDoc]) -> str:
@@ -85,13 +89,17 @@ def retype_reason(gen_dir: Path, threshold: int) -> str | None:
 
 def update_index(index_dir: Path, docs: list[IndexDoc], embedder: Embedder, *,
                  full: bool = False, progress: bool = True,
-                 ann_threshold: int = DEFAULT_ANN_THRESHOLD) -> BuildReport:
+                 ann_threshold: int = DEFAULT_ANN_THRESHOLD,
+                 expansions: list[dict[str, Any]] | None = None) -> BuildReport:
     """Bring the index in line with `docs`, re-embedding only new or changed documents.
 
     The new generation is built beside the current one and published by renaming, so a
     crash at any point leaves the previous index serving. Past `ann_threshold` vectors the
     vector index is approximate (IVF); a change of threshold alone re-saves the vectors.
+    `expansions` (the taxonomy's phrases, see indexer.expansion) are stored in the manifest;
+    a change to them alone publishes a new generation without re-embedding anything.
     """
+    expansions = expansions or []
     started = time.perf_counter()
     with gens.build_lock(index_dir):
         current = gens.current_generation(index_dir)
@@ -117,10 +125,13 @@ def update_index(index_dir: Path, docs: list[IndexDoc], embedder: Embedder, *,
             removed=gone, unchanged=len(docs) - len(changed))
         if incremental and not changed and not gone:
             retype = retype_reason(current, ann_threshold) if current is not None else None
-            if retype is None:
+            rephrased = current is not None and \
+                (gens.read_manifest(current) or {}).get("expansions") != expansions
+            if retype is None and not rephrased:
                 report.seconds = time.perf_counter() - started
                 return report
-            report.retyped, report.reason = True, retype
+            report.retyped, report.rephrased = retype is not None, rephrased
+            report.reason = retype or "the taxonomy's search phrases changed"
 
         number = gens.next_generation_number(index_dir)
         work = index_dir / f"gen-{number:08d}.building"
@@ -155,7 +166,7 @@ def update_index(index_dir: Path, docs: list[IndexDoc], embedder: Embedder, *,
             "generation": number, "model": embedder.name, "dim": vectors.dim,
             "chunking": CHUNKING, "schema": store.SCHEMA_VERSION, "documents": len(docs),
             "chunks": total_chunks, "vectors": vectors.size, "fingerprint": fingerprint(docs),
-            "vector_index": vectors.describe(),
+            "vector_index": vectors.describe(), "expansions": expansions,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         })
         final = gens.publish_generation(index_dir, work, number)
@@ -181,4 +192,5 @@ def index_content(settings: Settings, embedder: Embedder, *, full: bool = False,
     library = load_library(settings)
     docs = [from_document(d) for d in library.published()]
     return library, update_index(settings.index_dir, docs, embedder, full=full,
-                                 progress=progress, ann_threshold=settings.ann_threshold)
+                                 progress=progress, ann_threshold=settings.ann_threshold,
+                                 expansions=vocabulary(library.taxonomy))

@@ -11,6 +11,7 @@ import numpy as np
 
 from indexer import generations as gens
 from indexer import store
+from indexer.expansion import QueryExpander
 from indexer.store import StoredDoc
 from indexer.vectors import VectorIndex
 from kb.errors import IndexUnavailableError
@@ -37,8 +38,11 @@ class IndexReader:
     chunk_slot: np.ndarray = field(init=False)  # chunk id -> slot, -1 for no such chunk
     # Per filter field: its values, and one (slot, value number) pair per tag of a document.
     tag_pairs: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = field(init=False)
+    # The taxonomy phrases this generation was built with (query expansion).
+    expander: QueryExpander = field(init=False)
 
     def __post_init__(self) -> None:
+        self.expander = QueryExpander(self.manifest.get("expansions") or [])
         self.slot_doc = np.asarray(sorted(self.docs), dtype=np.int64)
         slot_of = {int(d): s for s, d in enumerate(self.slot_doc)}
         top = max(self.chunk_doc, default=-1)

@@ -17,6 +17,7 @@ import numpy as np
 from indexer import generations as gens
 from indexer import keyword
 from indexer.embedding import Embedder
+from indexer.expansion import Expanded, expanded_text
 from indexer.fusion import rank, ranked_slots, weighted_fusion
 from indexer.reader import IndexReader, open_reader
 from indexer.records import FILTER_FIELDS
@@ -56,6 +57,9 @@ class SearchParams:
     # ... only when what was typed finds something by meaning at all: feedback from passages
     # that do not match would only add noise.
     prf_min_similarity: float = 0.3
+    # Added to the fused score of a write-up tagged with every taxonomy term the query named
+    # (indexer.expansion); a share of it for some of them.
+    tag_weight: float = 0.2
     mode: str = "hybrid"  # hybrid | keyword | dense
 
 
@@ -285,12 +289,17 @@ class SearchEngine:
         if reader.vectors is None and mode != "keyword":
             mode = "keyword"
             notices.append("Search by meaning is unavailable right now; showing keyword matches.")
-        terms = keyword.query_terms(query.text) if mode != "dense" else []
+        expansions = reader.expander.expand(query.text)
+        if expansions:
+            notices.append("Also searched for " + "; ".join(
+                f"{e.label} (for “{e.matched}”)" for e in expansions) + ".")
+        searched = expanded_text(query.text, expansions)
+        terms = keyword.query_terms(searched) if mode != "dense" else []
         # The keyword search runs on another core while the query is embedded (SQLite and
         # onnxruntime both let go of the GIL while they work); it then marks the snippets of
         # its best passages, which usually make the page.
         keyword_job = self._workers.submit(self._keyword_ahead, reader, terms) if terms else None
-        typed = self.embedder.encode_query(query.text) if mode != "keyword" else None
+        typed = self.embedder.encode_query(searched) if mode != "keyword" else None
         # Both passes by meaning run before waiting for the keyword side, which needs longer.
         dense = self._dense(reader, typed, None)
         confidence = dense.best()
@@ -309,7 +318,7 @@ class SearchEngine:
         keyword_cut = self.params.keyword_ratio * (unfiltered.keyword.best() or 0.0)
         dense_cut = max(self.params.min_similarity,
                         (unfiltered.dense.best() or 0.0) - self.params.dense_margin)
-        scores = self._fuse(filtered, mode)
+        scores = self._fuse(reader, filtered, mode, expansions)
         ordered = ranked_slots(scores, filtered.matched(keyword_cut, dense_cut))
         start = (query.page - 1) * query.page_size
         page = ordered[start:start + query.page_size].tolist()
@@ -375,9 +384,21 @@ class SearchEngine:
         moved = qvec + self.params.prf_weight * centre
         return (moved / (np.linalg.norm(moved) or 1.0)).astype(np.float32)
 
-    def _fuse(self, found: _Evidence, mode: str) -> np.ndarray:
+    def _fuse(self, reader: IndexReader, found: _Evidence, mode: str,
+              expansions: list[Expanded]) -> np.ndarray:
         weight = {"keyword": 1.0, "dense": 0.0}.get(mode, self.params.keyword_weight)
-        return weighted_fusion(found.keyword.score, found.dense.score, weight)
+        scores = weighted_fusion(found.keyword.score, found.dense.score, weight)
+        if expansions and self.params.tag_weight:
+            # The share of the named terms each write-up is tagged with, as extra evidence:
+            # "HPA students" should favour write-ups their authors tagged for that group.
+            share = np.zeros(len(scores), dtype=np.float32)
+            for named in expansions:
+                tagged = reader.slots_of(reader.docs_matching({named.field: (named.term,)}))
+                if tagged is not None:
+                    share[tagged] += 1.0 / len(expansions)
+            scores = np.where(np.isfinite(scores), scores + self.params.tag_weight * share,
+                              scores)
+        return scores
 
     def _shown_chunks(self, reader: IndexReader, slots: list[int], found: _Evidence,
                       typed: np.ndarray | None) -> dict[int, int]:
