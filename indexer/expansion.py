@@ -1,5 +1,5 @@
 """Query expansion from the taxonomy: a query naming a term by an alias ("LAC", "FSM", "KS2",
-"D&T") is searched with the term's label and description as well.
+"D&T") is searched with the term's label as well.
 
 Teachers write in acronyms that the embedding model has never seen and that write-ups often
 spell out, so "LAC" alone found nothing. The phrases come from the taxonomy at index time and
@@ -37,7 +37,6 @@ def vocabulary(taxonomy: Taxonomy) -> list[dict[str, Any]]:
                               if _usable(words(key))})
             if phrases:
                 entries.append({"field": field_name, "term": term.id, "label": term.label,
-                                "description": term.description,
                                 "phrases": [" ".join(p) for p in phrases]})
     return entries
 
@@ -53,13 +52,12 @@ def _usable(phrase: tuple[str, ...]) -> bool:
 
 @dataclass(frozen=True)
 class Expanded:
-    """One term a query named: which words named it, and what the search adds for it."""
+    """One term a query named, and the words that named it (as typed)."""
 
     field: str
     term: str
     label: str
     matched: str
-    addition: str
 
 
 class QueryExpander:
@@ -87,8 +85,7 @@ class QueryExpander:
                     for entry in entries:
                         if not set(words(entry["label"])) <= present:  # else it says it already
                             found.setdefault((entry["field"], entry["term"]), Expanded(
-                                entry["field"], entry["term"], entry["label"], typed,
-                                f"{entry['label']}: {entry['description']}"))
+                                entry["field"], entry["term"], entry["label"], typed))
                     start += size
                     break
             else:
@@ -97,7 +94,9 @@ class QueryExpander:
 
 
 def expanded_text(text: str, expansions: list[Expanded]) -> str:
-    """The query as searched: what was typed, then what its terms add."""
+    """The query as searched: what was typed, then the labels of the terms it named (a few
+    words each: a longer gloss, such as the term's description, made the query embedding
+    several times slower and found no more)."""
     if not expansions:
         return text
-    return f"{text} ({'; '.join(e.addition for e in expansions)})"
+    return f"{text} ({'; '.join(e.label for e in expansions)})"
