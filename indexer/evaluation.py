@@ -49,14 +49,19 @@ def _read_jsonl(path: Path, needed: tuple[str, ...]) -> list[dict]:
     return rows
 
 
+def read_corpus(path: Path) -> list[IndexDoc]:
+    """The documents of a BEIR corpus.jsonl, each an _id with an optional title and text."""
+    return [plain_doc(str(r["_id"]), str(r.get("title") or ""), str(r.get("text") or ""))
+            for r in _read_jsonl(path, ("_id",))]
+
+
 def load_beir(folder: Path) -> Benchmark:
     """Read corpus.jsonl, queries.jsonl and qrels/test.tsv (header optional, score 0 ignored)."""
     for name in ("corpus.jsonl", "queries.jsonl", "qrels/test.tsv"):
         if not (folder / name).is_file():
             raise BadInputError(f"{folder}: {name} is missing (a BEIR folder holds corpus.jsonl, "
                                 "queries.jsonl and qrels/test.tsv)")
-    docs = [plain_doc(str(r["_id"]), str(r.get("title") or ""), str(r.get("text") or ""))
-            for r in _read_jsonl(folder / "corpus.jsonl", ("_id",))]
+    docs = read_corpus(folder / "corpus.jsonl")
     queries = {str(r["_id"]): str(r["text"])
                for r in _read_jsonl(folder / "queries.jsonl", ("_id", "text"))}
     qrels: dict[str, dict[str, int]] = {}
@@ -94,7 +99,7 @@ def percentile(values: list[float], pct: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
 def evaluate(bench: Benchmark, embedder: Embedder, modes: tuple[str, ...] = MODES,

@@ -21,8 +21,8 @@ from tqdm import tqdm
 from indexer import synthetic
 from indexer.chunking import chunk_document
 from indexer.embedding import Embedder
-from indexer.evaluation import percentile
-from indexer.records import from_document, plain_doc
+from indexer.evaluation import percentile, read_corpus
+from indexer.records import from_document
 from indexer.scale_report import format_filtered, table
 from indexer.vectors import FLAT, IVF, VectorIndex, kind_for
 from kb.errors import BadInputError
@@ -107,18 +107,7 @@ def corpus_texts(folder: Path) -> list[str]:
     path = folder / "corpus.jsonl" if folder.is_dir() else folder
     if not path.is_file():
         raise BadInputError(f"--corpus {folder}: no corpus.jsonl there")
-    texts = []
-    # Split on \n only: some texts hold Unicode line separators.
-    for number, line in enumerate(path.read_text(encoding="utf-8").split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-            doc = plain_doc(str(record["_id"]), record.get("title", ""), record["text"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise BadInputError(f"{path}:{number}: not a BEIR corpus record ({exc})") from None
-        texts += [c.embed_text(doc.title) for c in chunk_document(doc)]
-    return texts
+    return [c.embed_text(doc.title) for doc in read_corpus(path) for c in chunk_document(doc)]
 
 
 def base_vectors(texts: list[str], embedder: Embedder, cache_dir: Path) -> np.ndarray:

@@ -31,7 +31,6 @@ QUERIES = [
 ]
 
 
-
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
