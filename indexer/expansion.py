@@ -9,6 +9,7 @@ index was built from.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ from kb.taxonomy import VOCABULARIES, Taxonomy
 EXPANDED_FIELDS = ("subjects", "interventions", "phase", "key_stages", "pupil_groups")
 MAX_TERMS = 4  # at most this many terms expand one query, in the order they appear
 WORD_RE = re.compile(r"\w+", re.UNICODE)
+log = logging.getLogger(__name__)
 
 
 def words(text: str) -> tuple[str, ...]:
@@ -50,6 +52,13 @@ def _usable(phrase: tuple[str, ...]) -> bool:
     return len(word) > 1 and word not in STOPWORDS and not word.isdigit()
 
 
+def _well_formed(entry: object) -> bool:
+    return (isinstance(entry, dict)
+            and all(isinstance(entry.get(key), str) for key in ("field", "term", "label"))
+            and isinstance(entry.get("phrases"), list)
+            and all(isinstance(p, str) and p.split() for p in entry["phrases"]))
+
+
 @dataclass(frozen=True)
 class Expanded:
     """One term a query named, and the words that named it (as typed)."""
@@ -63,9 +72,13 @@ class Expanded:
 class QueryExpander:
     """Finds taxonomy phrases in a query: longest phrase first, left to right, no overlaps."""
 
-    def __init__(self, entries: list[dict[str, Any]]) -> None:
+    def __init__(self, entries: object) -> None:
         self._phrases: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-        for entry in entries:
+        usable = [e for e in entries if _well_formed(e)] if isinstance(entries, list) else []
+        if usable != entries:  # a hand-edited or damaged manifest: search on without them
+            log.warning("index manifest: %s malformed query-expansion entries ignored",
+                        len(entries) - len(usable) if isinstance(entries, list) else "all")
+        for entry in usable:
             for phrase in entry["phrases"]:
                 self._phrases.setdefault(tuple(phrase.split()), []).append(entry)
         self._longest = max((len(p) for p in self._phrases), default=0)

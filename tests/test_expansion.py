@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -112,6 +113,23 @@ def test_a_new_alias_alone_publishes_a_generation_that_uses_it(fresh: Settings, 
     results = engine.search(SearchQuery("TLAC"))
     assert results.notices and "(for “TLAC”)" in results.notices[0]
     assert results.hits[0].doc.slug == "fortnightly-instructional-coaching"
+
+
+def test_malformed_phrases_in_a_manifest_are_skipped_not_fatal(fresh: Settings,  # type: ignore
+                                                                 embedder) -> None:
+    manifest_path = gens.current_generation(fresh.index_dir) / gens.MANIFEST
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    good = next(e for e in manifest["expansions"] if e["term"] == "disadvantaged")
+    manifest["expansions"] = [{"field": 1}, "junk", {**good, "phrases": "fsm"}, good]
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    results = SearchEngine(fresh.index_dir, embedder).search(SearchQuery("FSM"))
+    assert results.notices == ("Also searched for Disadvantaged pupils (for “FSM”).",)
+    manifest["expansions"] = {"not": "a list"}
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    engine = SearchEngine(fresh.index_dir, embedder)
+    assert engine.search(SearchQuery("FSM")).notices == ()
+    assert engine.search(SearchQuery("maths tuition")).hits[0].doc.slug == \
+        "small-group-maths-tuition-year-11"
 
 
 def test_the_search_page_says_what_else_was_searched_for(client: TestClient) -> None:
