@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from indexer.evaluation import load_beir, mrr_at, ndcg_at, recall_at
+from indexer.scale import corpus_texts
 from kb.errors import BadInputError
 from webapp.cli import cli
 
@@ -75,6 +76,24 @@ def test_a_broken_folder_is_named_in_the_error(tmp_path: Path) -> None:
         queries.write(json.dumps({"_id": "q9"}) + "\n")
     with pytest.raises(BadInputError, match=r"queries.jsonl:4: missing text"):
         load_beir(folder)
+
+
+def test_the_scale_bench_reads_a_corpus_with_the_same_checks(tmp_path: Path) -> None:
+    folder = beir_folder(tmp_path)
+    passages = corpus_texts(folder)
+    assert len(passages) == 6 and all(text.strip() for text in passages)
+    with open(folder / "corpus.jsonl", "a", encoding="utf-8") as corpus:
+        corpus.write(json.dumps({"title": "no id"}) + "\n")
+    with pytest.raises(BadInputError, match=r"corpus.jsonl:7: missing _id"):
+        corpus_texts(folder)
+    with pytest.raises(BadInputError, match="no corpus.jsonl there"):
+        corpus_texts(tmp_path / "nowhere")
+
+
+def test_kb_bench_refuses_two_benchmarks_at_once() -> None:
+    result = CliRunner().invoke(cli, ["bench", "--scale", "--embedders"])
+    assert result.exit_code == 2
+    assert "--scale and --embedders are two separate benchmarks" in result.output
 
 
 def test_kb_eval_runs_every_mode_through_the_real_pipeline(fresh, tmp_path: Path) -> None:  # type: ignore

@@ -96,6 +96,9 @@ def bench(ctx: click.Context, requests: int, scale: bool, embedders: bool, sizes
           queries: int, corpora: tuple[Path, ...], limit: int, random_base: bool, plot: Path,
           as_json: bool) -> None:
     """Measure index build, one-edit reindex, cold start, API latency and peak memory."""
+    if scale and embedders:
+        raise click.UsageError("--scale and --embedders are two separate benchmarks; "
+                               "choose one of them")
     if scale:
         from indexer.scale import parse_sizes, scale_bench
 
