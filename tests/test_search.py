@@ -32,6 +32,17 @@ def test_best_section_and_highlighted_snippet(engine: SearchEngine) -> None:
     assert any(t.startswith(("absence", "phone", "persistent")) for t in marked)
 
 
+@pytest.mark.parametrize(("query", "anchor"), [
+    ("attendance officer visited after the third day", "what-we-did"),
+    ("share the calls between tutors sooner", "what-we-would-change"),
+    ("a script for the calls, one member of staff every morning", "how-to-adopt-it"),
+])
+def test_the_section_shown_is_the_one_the_query_describes(engine: SearchEngine, query: str,
+                                                          anchor: str) -> None:
+    hit = next(h for h in run(engine, query).hits if h.doc.slug == "first-day-attendance-calls")
+    assert hit.anchor == anchor
+
+
 def test_filters_apply_before_ranking_and_within_field_is_or(engine: SearchEngine) -> None:
     maths = run(engine, "pupils", subjects=["maths"])
     assert {h.doc.slug for h in maths.hits} == {"weekly-quizzes-year-7-maths",
