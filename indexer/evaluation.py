@@ -137,6 +137,7 @@ def evaluate(bench: Benchmark, embedder: Embedder, modes: tuple[str, ...] = MODE
                     t0 = time.perf_counter()
                     engine.search(SearchQuery(text, page_size=PAGE))
                     times.append((time.perf_counter() - t0) * 1000)
+            engine.close()
             rows.append({
                 "dataset": bench.name, "mode": mode,
                 "ndcg@10": round(statistics.mean(ndcg), 4),

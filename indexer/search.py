@@ -170,7 +170,8 @@ class SearchEngine:
         self._lock = threading.Lock()
         self._cache: OrderedDict[tuple[str, str], SearchResults] = OrderedDict()
         self._related: dict[tuple[str, str], list[tuple[StoredDoc, float]]] = {}
-        self._workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kb-keyword")
+        self._worker_name = f"kb-keyword-{id(self):x}"
+        self._workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix=self._worker_name)
 
     # -- generation handling -------------------------------------------------------------
     def reader(self) -> IndexReader:
@@ -194,6 +195,14 @@ class SearchEngine:
         with self._lock:
             self._cache.clear()
         self.embedder.clear_cache()
+
+    def close(self) -> None:
+        """Stop the keyword workers (a server calls this when it shuts down)."""
+        self._workers.shutdown(wait=True)
+
+    def worker_threads(self) -> list[threading.Thread]:
+        """This engine's keyword worker threads that are still running."""
+        return [t for t in threading.enumerate() if t.name.startswith(self._worker_name + "_")]
 
     def refresh(self) -> None:
         """Look for a new generation on the next call (after this process published one)."""

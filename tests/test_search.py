@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from indexer.embedding import Embedder
 from indexer.search import SearchEngine, SearchQuery
 from kb.errors import BadInputError, NotFoundError
+from kb.settings import Settings
 
 
 def run(engine: SearchEngine, text: str = "", page_size: int = 50, **filters):  # type: ignore
@@ -126,3 +128,23 @@ def test_feedback_runs_only_when_the_query_matches_by_meaning(engine: SearchEngi
     question = "pupils forgetting earlier topics"
     assert (run(engine, question).confidence or 0.0) >= engine.params.prf_min_similarity
     assert ranking(engine, question) != ranking(without, question)
+
+
+def test_close_stops_the_keyword_workers(built: Settings, embedder: Embedder) -> None:
+    engine = SearchEngine(built.index_dir, embedder)
+    run(engine, "coaching observations")
+    assert engine.worker_threads()  # the keyword side ran on a worker
+    engine.close()
+    assert engine.worker_threads() == []
+
+
+def test_server_shutdown_closes_its_engine(built: Settings, embedder: Embedder) -> None:
+    from fastapi.testclient import TestClient
+
+    from webapp.app import create_app
+
+    with TestClient(create_app(built, embedder=embedder)) as client:
+        assert client.get("/api/search", params={"q": "coaching"}).status_code == 200
+        engine = client.app.state.services.engine  # type: ignore[attr-defined]
+        assert engine.worker_threads()
+    assert engine.worker_threads() == []

@@ -39,6 +39,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None,
         auth.configure_templates(app.state.templates)
         curate.configure_templates(app.state.templates)
         yield
+        services.engine.close()
 
     app = FastAPI(title="Westmoor practice library", version="0.1.0", lifespan=lifespan,
                   description="Search and browse write-ups of effective practice shared by "
