@@ -96,6 +96,28 @@ def test_kb_bench_refuses_two_benchmarks_at_once() -> None:
     assert "--scale and --embedders are two separate benchmarks" in result.output
 
 
+@pytest.mark.parametrize(("args", "message"), [
+    (["--limit", "5"], "--limit is for --embedders, not for the API benchmark"),
+    (["--json"], "--json is for --scale and --embedders, not for the API benchmark"),
+    (["--scale", "--requests", "20"], "--requests is for the API benchmark"),
+    (["--scale", "--limit", "5"], "--limit is for --embedders, not for --scale"),
+    (["--embedders", "--sizes", "1000"], "--sizes is for --scale, not for --embedders"),
+    (["--embedders", "--random-base"], "--random-base is for --scale, not for --embedders"),
+    (["--embedders", "--plot", "x.png"], "--plot is for --scale, not for --embedders"),
+])
+def test_kb_bench_refuses_options_of_another_benchmark(args: list[str], message: str) -> None:
+    result = CliRunner().invoke(cli, ["bench", *args])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+
+
+def test_every_kb_bench_option_belongs_to_a_benchmark() -> None:
+    from webapp.cli import BENCH_OPTIONS, bench
+
+    names = {p.name for p in bench.params} - {"scale", "embedders"}
+    assert names == set(BENCH_OPTIONS)
+
+
 def test_kb_eval_runs_every_mode_through_the_real_pipeline(fresh, tmp_path: Path) -> None:  # type: ignore
     folder = beir_folder(tmp_path)
     result = CliRunner().invoke(cli, ["--data-dir", str(fresh.data_dir), "eval", "--beir",

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from indexer.cli import COMMANDS as INDEXER_COMMANDS
 from kb.admin import COMMANDS as ADMIN_COMMANDS
@@ -99,6 +100,8 @@ def bench(ctx: click.Context, requests: int, scale: bool, embedders: bool, sizes
     if scale and embedders:
         raise click.UsageError("--scale and --embedders are two separate benchmarks; "
                                "choose one of them")
+    _refuse_options_of_other_benchmarks(ctx, "scale" if scale else
+                                        "embedders" if embedders else "api")
     if scale:
         from indexer.scale import parse_sizes, scale_bench
 
@@ -118,6 +121,27 @@ def bench(ctx: click.Context, requests: int, scale: bool, embedders: bool, sizes
     width = max(len(k) for k in figures)
     for key, value in figures.items():
         click.echo(f"{key:<{width}}  {value:10.2f}")
+
+
+# Which of kb bench's benchmarks each of its own options belongs to.
+BENCH_OPTIONS = {
+    "requests": ("api",), "sizes": ("scale",), "queries": ("scale",),
+    "random_base": ("scale",), "plot": ("scale",), "limit": ("embedders",),
+    "corpora": ("scale", "embedders"), "as_json": ("scale", "embedders"),
+}
+BENCH_FLAGS = {"api": "the API benchmark (kb bench without --scale or --embedders)",
+               "scale": "--scale", "embedders": "--embedders"}
+
+
+def _refuse_options_of_other_benchmarks(ctx: click.Context, chosen: str) -> None:
+    """An option given for a benchmark that is not running would be silently ignored."""
+    for param in ctx.command.params:
+        owners = BENCH_OPTIONS.get(param.name or "")
+        given = ctx.get_parameter_source(param.name or "") == ParameterSource.COMMANDLINE
+        if owners and given and chosen not in owners:
+            raise click.UsageError(
+                f"{param.opts[0]} is for {' and '.join(BENCH_FLAGS[o] for o in owners)}, "
+                f"not for {BENCH_FLAGS[chosen]}")
 
 
 def main() -> None:
