@@ -30,8 +30,7 @@ PUBLIC = {
     ("GET", "/logout"), ("GET", "/api/search"), ("GET", "/api/practices"),
     ("GET", "/api/practices/{slug}"), ("GET", "/api/taxonomy"), ("GET", "/api/health"),
     ("POST", "/api/login"), ("GET", "/api/practices/{slug}/revisions"),
-    ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/oauth2-redirect"),
-    ("GET", "/redoc"), ("GET", "/static"),
+    ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/static"),
     # Reading pages for teachers: schools, families, coverage, feeds, collections, programmes.
     ("GET", "/schools/{school_id}"), ("GET", "/families"), ("GET", "/families/{family_id}"),
     ("GET", "/coverage"), ("GET", "/feed.atom"),

@@ -81,7 +81,8 @@ def test_keyboard_focus_is_visible_and_skip_link_works(server: str, browser) -> 
 
 def test_narrow_screen_has_no_horizontal_scroll(server: str, browser) -> None:  # type: ignore
     page = browser.new_page(viewport={"width": 375, "height": 800})
-    for path in ("/", "/search?q=feedback", "/practice/small-group-maths-tuition-year-11"):
+    for path in ("/", "/search?q=feedback", "/practice/small-group-maths-tuition-year-11",
+                 "/docs"):
         page.goto(server + path)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 380, (path, width)

@@ -50,6 +50,7 @@ def check_page(html: str) -> None:
     ("/subjects/maths", "Weekly low-stakes quizzes"),
     ("/interventions", "Browse by intervention"),
     ("/interventions/retrieval-practice", "Weekly low-stakes quizzes"),
+    ("/docs", "Shapes of the JSON"),
 ])
 def test_pages_render(client: TestClient, url: str, text: str) -> None:
     response = client.get(url)
@@ -197,3 +198,37 @@ def test_missing_index_gives_503_not_500(fresh, embedder) -> None:  # type: igno
         response = client.get("/search?q=x")
         assert response.status_code == 503 and "not ready" in response.text
         assert client.get("/api/search?q=x").status_code == 503
+
+
+def test_api_reference_lists_every_route_and_needs_nothing_from_elsewhere(
+        client: TestClient) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    html = page.text
+    schema = client.get("/openapi.json").json()
+    for path, operations in schema["paths"].items():
+        for method in operations:
+            assert f"<code>{method.upper()} {path}</code>" in html, (method, path)
+    # Parameters with their types and defaults; body and answer shapes link to their fields.
+    assert re.search(r"<code>page_size</code></th><td>query</td><td>whole number</td>"
+                     r"<td>no</td><td>10</td>", html)
+    assert "<td>list of text</td>" in html and "or null</td>" not in html.split("Shapes")[0]
+    assert 'href="#model-SearchResponse"' in html and 'id="model-SearchResponse"' in html
+    assert 'href="#model-LoginIn"' in html
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)  # nothing from elsewhere
+    assert client.get("/redoc").status_code == 404  # the CDN-loaded explorers are off
+
+
+def test_api_reference_type_names() -> None:
+    from webapp.api_reference import type_name
+
+    assert type_name({"type": "array", "items": {"$ref": "#/components/schemas/Term"}}) == \
+        "list of Term"
+    assert type_name({"anyOf": [{"type": "integer"}, {"type": "null"}]}) == \
+        "whole number or null"
+    assert type_name({"type": "string", "enum": ["draft", "published"]}) == \
+        "text (draft, published)"
+    assert type_name({"type": "string", "format": "date"}) == "date"
+    assert type_name({"type": "object", "additionalProperties": {"type": "integer"}}) == \
+        "mapping to whole number"

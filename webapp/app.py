@@ -14,9 +14,9 @@ from starlette.responses import Response
 from indexer.embedding import Embedder
 from kb.curation import CurationCache
 from kb.settings import Settings
-from webapp import (api, auth, community, contribute, curate, curation_api, curation_pages,
-                    errors, feeds, freshness, gaps, moderation, pages, security, support,
-                    transfer, workflow_api)
+from webapp import (api, api_reference, auth, community, contribute, curate, curation_api,
+                    curation_pages, errors, feeds, freshness, gaps, moderation, pages, security,
+                    support, transfer, workflow_api)
 from webapp.handouts import PackCache
 from webapp.services import start_services
 from webapp.templating import create_templates
@@ -41,7 +41,9 @@ def create_app(settings: Settings, embedder: Embedder | None = None,
         yield
         services.engine.close()
 
+    # /docs is our own page (webapp.api_reference): FastAPI's explorers load code from a CDN.
     app = FastAPI(title="Westmoor practice library", version="0.1.0", lifespan=lifespan,
+                  docs_url=None, redoc_url=None,
                   description="Search and browse write-ups of effective practice shared by "
                               "families of schools.")
 
@@ -51,8 +53,6 @@ def create_app(settings: Settings, embedder: Embedder | None = None,
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
         request.state.nonce = secrets.token_urlsafe(16)
         response: Response = await call_next(request)
-        if request.url.path.startswith(("/docs", "/redoc")):
-            return response  # the API explorer loads its own scripts
         response.headers["Content-Security-Policy"] = (
             "default-src 'self'; img-src 'self' data:; style-src 'self'; "
             f"script-src 'self' 'nonce-{request.state.nonce}'; object-src 'none'; "
@@ -67,6 +67,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None,
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(api.router)
+    app.include_router(api_reference.router)
     app.include_router(pages.router)
     app.include_router(community.router)
     app.include_router(feeds.router)

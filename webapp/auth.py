@@ -171,6 +171,7 @@ def api_me(request: Request, user: SignedIn) -> Me:
 
 @api_router.post("/logout", status_code=204)
 def api_logout(request: Request, services: ServicesDep, user: SignedIn) -> Response:
+    """Sign out: the session ends and its cookie is removed (answers 204, no body)."""
     end_session(services.state, request.state.session_token, actor=user.email)
     response = Response(status_code=204)
     response.delete_cookie(session_cookie(request), path="/")
