@@ -44,6 +44,8 @@ def test_the_longest_phrase_wins_and_one_phrase_may_name_two_terms(
         ("ks3", "ks 3"), ("feedback", "assessment for learning")]
     assert named(expander, "sixth form study") == [("post-16", "sixth form"),
                                                    ("ks5", "sixth form")]
+    assert named(expander, "my new sixth formers") == [("post-16", "sixth formers"),
+                                                       ("ks5", "sixth formers")]
 
 
 def test_no_expansion_for_stop_words_judgements_or_labels_already_typed(
