@@ -216,6 +216,8 @@ def test_api_reference_lists_every_route_and_needs_nothing_from_elsewhere(
     assert "<td>list of text</td>" in html and "or null</td>" not in html.split("Shapes")[0]
     assert 'href="#model-SearchResponse"' in html and 'id="model-SearchResponse"' in html
     assert 'href="#model-LoginIn"' in html
+    assert "Answers 201 with" in html and "Answers 204 with no body" in html  # status codes
+    assert "Send as the X-CSRF-Token header on POST requests." in html  # field notes
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)  # nothing from elsewhere
     assert client.get("/redoc").status_code == 404  # the CDN-loaded explorers are off
 

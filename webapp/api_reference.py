@@ -39,7 +39,8 @@ class Endpoint:
     details: str
     parameters: list[Field]
     body: str  # schema name of the JSON body ('' for none)
-    returns: str  # schema name of the success response ('' for none or plain)
+    status: str  # the success status code
+    returns: str  # schema name of the success answer ('' for no body)
     anchor: str
 
 
@@ -96,12 +97,13 @@ def endpoints(schema: dict[str, Any]) -> list[Group]:
                             bool(p.get("required")),
                             _default(p.get("schema", {})), p.get("description", ""), p["in"])
                       for p in op.get("parameters", [])]
-            success = next((r for code, r in sorted(op.get("responses", {}).items())
-                            if code.startswith("2")), {})
+            status, success = next(((code, r) for code, r in sorted(op.get("responses", {})
+                                                                      .items())
+                                     if code.startswith("2")), ("200", {}))
             anchor = f"{method}-{path}".replace("/", "-").replace("{", "").replace("}", "")
             group.endpoints.append(Endpoint(
                 method.upper(), path, summary, details, params,
-                _schema_of((op.get("requestBody") or {}).get("content")),
+                _schema_of((op.get("requestBody") or {}).get("content")), status,
                 _schema_of(success.get("content")), anchor.strip("-")))
     return list(groups.values())
 
