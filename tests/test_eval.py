@@ -105,8 +105,12 @@ def test_kb_bench_refuses_two_benchmarks_at_once() -> None:
     (["--embedders", "--random-base"], "--random-base is for --scale, not for --embedders"),
     (["--embedders", "--plot", "x.png"], "--plot is for --scale, not for --embedders"),
 ])
-def test_kb_bench_refuses_options_of_another_benchmark(args: list[str], message: str) -> None:
-    result = CliRunner().invoke(cli, ["bench", *args])
+def test_kb_bench_refuses_options_of_another_benchmark(args: list[str], message: str,
+                                                       tmp_path: Path, monkeypatch) -> None:  # type: ignore
+    # In an empty folder: were the option not refused, the benchmark would fail fast there
+    # rather than run for minutes or redraw docs/scale.png in the project.
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path / "var"), "bench", *args])
     assert result.exit_code == 2, result.output
     assert message in result.output
 
