@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from indexer.records import IndexDoc
-from kb.markdown import split_sections
+from kb.content.markdown import split_sections
 
 MAX_WORDS = 160
 OVERLAP_WORDS = 30

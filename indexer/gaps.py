@@ -9,8 +9,8 @@ from typing import Iterable
 
 import numpy as np
 
-from indexer.embedding import Embedder
-from kb.searchlog import LoggedSearch
+from indexer.embedders.base import Embedder
+from kb.state.searchlog import LoggedSearch
 
 
 @dataclass

@@ -14,12 +14,12 @@ from tqdm import tqdm
 from indexer import generations as gens
 from indexer import store
 from indexer.chunking import MAX_WORDS, OVERLAP_WORDS, chunk_document
-from indexer.embedding import Embedder
-from indexer.expansion import vocabulary
+from indexer.embedders.base import Embedder
+from indexer.search.expansion import vocabulary
 from indexer.records import IndexDoc, from_document
 from indexer.vectors import DEFAULT_ANN_THRESHOLD, FLAT, VectorIndex, kind_for
 from kb.errors import IndexUnavailableError
-from kb.library import Library, load_library
+from kb.content.library import Library, load_library
 from kb.settings import Settings
 
 CHUNKING = {"max_words": MAX_WORDS, "overlap_words": OVERLAP_WORDS, "version": 1}
@@ -39,7 +39,7 @@ class BuildReport:
     chunks_embedded: int = 0
     seconds: float = 0.0
     retyped: bool = False  # only the vector index type changed (see vectors.kind_for)
-    rephrased: bool = False  # only the taxonomy's search phrases changed (indexer.expansion)
+    rephrased: bool = False  # only the taxonomy's search phrases changed (indexer.search.expansion)
 
     @property
     def changed(self) -> bool:
@@ -96,7 +96,7 @@ def update_index(index_dir: Path, docs: list[IndexDoc], embedder: Embedder, *,
     The new generation is built beside the current one and published by renaming, so a
     crash at any point leaves the previous index serving. Past `ann_threshold` vectors the
     vector index is approximate (IVF); a change of threshold alone re-saves the vectors.
-    `expansions` (the taxonomy's phrases, see indexer.expansion) are stored in the manifest;
+    `expansions` (the taxonomy's phrases, see indexer.search.expansion) are stored in the manifest;
     a change to them alone publishes a new generation without re-embedding anything.
     """
     expansions = expansions or []

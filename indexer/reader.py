@@ -11,7 +11,7 @@ import numpy as np
 
 from indexer import generations as gens
 from indexer import store
-from indexer.expansion import QueryExpander
+from indexer.search.expansion import QueryExpander
 from indexer.store import StoredDoc
 from indexer.vectors import VectorIndex
 from kb.errors import IndexUnavailableError

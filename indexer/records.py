@@ -7,8 +7,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from kb.documents import Document
-from kb.taxonomy import TAG_FIELDS
+from kb.content.documents import Document
+from kb.content.taxonomy import TAG_FIELDS
 
 # Every field a search can filter on: the taxonomy tag fields plus school, family and year.
 FILTER_FIELDS = TAG_FIELDS + ("school", "family", "year")

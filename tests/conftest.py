@@ -10,9 +10,11 @@ from typing import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from indexer.embedding import Embedder, create_embedder
+from indexer.embedders.base import Embedder
+
+from indexer.embedders.factory import create_embedder
 from indexer.pipeline import index_content
-from indexer.search import SearchEngine
+from indexer.search.engine import SearchEngine
 from kb.settings import BUNDLED_MODEL, Settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -15,12 +15,12 @@ from typing import Any, Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from kb.accounts import LoginPolicy, User, add_user, get_user, start_session
-from kb.contribution import check_text
-from kb.library import load_reference
+from kb.state.accounts import LoginPolicy, User, add_user, get_user, start_session
+from kb.workflows.contribution import check_text
+from kb.content.library import load_reference
 from kb.settings import Settings
-from kb.state import StateStore, backup, open_state
-from kb.submissions import Workflow
+from kb.state.database import StateStore, backup, open_state
+from kb.workflows.submissions import Workflow
 
 PASSWORD = "correct horse battery"
 # email -> (role, school, display name)

@@ -11,7 +11,7 @@ import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 
-from kb.contribution import Fields, build_text
+from kb.workflows.contribution import Fields, build_text
 from kb.settings import Settings
 from support_accounts import (PASSWORD, PEOPLE, ROLE_PEOPLE, Site, csrf_of, good_form,
                               open_site, with_settings)

@@ -6,7 +6,7 @@ from click.testing import CliRunner
 
 from conftest import write
 from kb.settings import Settings
-from webapp.cli import cli
+from cli.main import cli
 
 
 def run(settings: Settings, *args: str, code: int = 0) -> str:

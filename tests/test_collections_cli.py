@@ -13,10 +13,10 @@ from click.testing import CliRunner
 from pypdf import PdfReader
 
 from conftest import ROOT
-from kb.curation import load_curation
+from kb.curation.catalogue import load_curation
 from kb.settings import Settings
 from test_collections import library_with_collections
-from webapp.cli import cli
+from cli.main import cli
 
 NOTES = {
     "weekly-quizzes-year-7-maths": ("Mixing old topics makes pupils choose a method.",

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
 from conftest import ROOT
-from indexer.embedding import SentenceTransformerEmbedder
+from indexer.embedders.sentence_transformer import SentenceTransformerEmbedder
 from indexer.pipeline import index_content
 from kb.settings import Settings
 from test_collections import library_with_collections

@@ -9,8 +9,8 @@ from xml.etree import ElementTree as ET
 import pytest
 from fastapi.testclient import TestClient
 
-from kb.coverage import build_coverage, format_coverage
-from kb.library import load_library
+from kb.content.coverage import build_coverage, format_coverage
+from kb.content.library import load_library
 from kb.settings import Settings
 
 ATOM = "{http://www.w3.org/2005/Atom}"

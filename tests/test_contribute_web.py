@@ -15,7 +15,7 @@ from typing import Any, Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from kb.contribution import Fields, build_text
+from kb.workflows.contribution import Fields, build_text
 from kb.settings import Settings
 from support_accounts import Site, csrf_of, good_form, key_of, open_site, with_settings
 from test_markdown import PAYLOADS, assert_harmless

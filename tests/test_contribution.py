@@ -10,12 +10,12 @@ import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
 from conftest import ROOT
-from kb.contribution import (Fields, build_text, check_text, describe_change, diff_lines,
+from kb.workflows.contribution import (Fields, build_text, check_text, describe_change, diff_lines,
                              fields_from_text, section_template)
-from kb.documents import parse_document
+from kb.content.documents import parse_document
 from kb.errors import BadInputError
-from kb.library import load_reference
-from kb.publishing import check_slug, practice_path, write_atomic
+from kb.content.library import load_reference
+from kb.workflows.publishing import check_slug, practice_path, write_atomic
 from support_accounts import GOOD_BODY, good_form
 
 TAXONOMY, DIRECTORY = load_reference(ROOT / "content")

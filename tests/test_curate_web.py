@@ -11,7 +11,7 @@ from support_accounts import Site, csrf_of
 from test_collections_cli import assert_in_order, pdf_text
 from test_web import check_page
 
-from kb.audit import entries
+from kb.state.audit import entries
 
 CURATOR = "cpd@example.org"
 SLUG = "quizzes-and-feedback"

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from conftest import fixture_text, make_library, write
-from kb.library import load_library, load_reference
-from kb.documents import parse_document
+from kb.content.library import load_library, load_reference
+from kb.content.documents import parse_document
 
 GOOD = fixture_text("weekly-quizzes-year-7-maths")
 

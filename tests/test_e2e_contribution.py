@@ -14,7 +14,7 @@ from kb.settings import Settings
 from support_accounts import csrf_of, good_form, key_of
 from test_web import check_page
 from webapp.app import create_app
-from webapp.cli import cli
+from cli.main import cli
 
 NEW_BODY = """## Context
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from indexer.evaluation import load_beir, mrr_at, ndcg_at, recall_at
-from indexer.scale import corpus_texts
+from bench.evaluation import load_beir, mrr_at, ndcg_at, recall_at
+from bench.scale import corpus_texts
 from kb.errors import BadInputError
-from webapp.cli import cli
+from cli.main import cli
 
 DOCS = {
     "photo": ("Photosynthesis", ("Green plants turn sunlight, water and carbon dioxide into "
@@ -116,7 +116,7 @@ def test_kb_bench_refuses_options_of_another_benchmark(args: list[str], message:
 
 
 def test_every_kb_bench_option_belongs_to_a_benchmark() -> None:
-    from webapp.cli import BENCH_OPTIONS, bench
+    from cli.main import BENCH_OPTIONS, bench
 
     names = {p.name for p in bench.params} - {"scale", "embedders"}
     assert names == set(BENCH_OPTIONS)

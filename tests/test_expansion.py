@@ -9,13 +9,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from indexer import generations as gens
-from indexer.expansion import MAX_TERMS, QueryExpander, expanded_text, vocabulary
+from indexer.search.expansion import MAX_TERMS, QueryExpander, expanded_text, vocabulary
 from indexer.pipeline import index_content, update_index
 from indexer.records import from_document
-from indexer.search import SearchEngine, SearchParams, SearchQuery
-from kb.library import load_library
+from indexer.search.engine import SearchEngine, SearchParams, SearchQuery
+from kb.content.library import load_library
 from kb.settings import Settings
-from kb.taxonomy import load_taxonomy
+from kb.content.taxonomy import load_taxonomy
 
 ROOT = Path(__file__).resolve().parent.parent
 

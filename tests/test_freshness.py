@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from kb import support, transfer
-from kb.library import load_library
+from kb.workflows import support
+
+from kb.workflows import transfer
+from kb.content.library import load_library
 from support_accounts import Site
 from test_web import check_page
 from webapp.freshness import chart, last_months
@@ -35,7 +37,7 @@ def test_dashboard_counts_per_month(site: Site) -> None:
     check_page(page.text)
     assert page.text.count("<svg") == 5 and "<script" not in page.text.split("<main")[1]
     month = dt.date.today().strftime("%Y-%m")
-    assert f"<desc id=\"chart-support-desc\">Support requests per month:" in page.text
+    assert "<desc id=\"chart-support-desc\">Support requests per month:" in page.text
     assert re.search(rf"chart-support-desc\">[^<]*{month} 1</desc>", page.text)
     assert re.search(rf"chart-transfers-desc\">[^<]*{month} 1</desc>", page.text)
     published = sum(1 for d in load_library(site.settings).published()

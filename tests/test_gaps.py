@@ -6,9 +6,9 @@ import csv
 import datetime as dt
 import io
 from indexer.gaps import find_gaps, gaps_csv
-from kb.searchlog import (log_open, log_search, purge_search_log, recent_searches,
+from kb.state.searchlog import (log_open, log_search, purge_search_log, recent_searches,
                           searches_per_month)
-from kb.state import StateStore, open_state
+from kb.state.database import StateStore, open_state
 
 
 def make_log(tmp_path) -> StateStore:  # type: ignore[no-untyped-def]
@@ -66,7 +66,7 @@ def test_gap_csv_defuses_spreadsheet_formulas(tmp_path, embedder) -> None:  # ty
 def test_searches_are_logged_and_unmet_ones_reach_the_gap_page(site) -> None:  # type: ignore
     import re
 
-    from kb.searchlog import recent_searches as logged
+    from kb.state.searchlog import recent_searches as logged
 
     anonymous = site.client()
     html = anonymous.get("/search", params={"q": "setting up a school chess club"}).text

@@ -8,11 +8,11 @@ import pytest
 import yaml
 
 from indexer.pipeline import index_content
-from indexer.search import SearchEngine, SearchQuery
-from kb.library import load_library
-from kb.markdown import plain_text
+from indexer.search.engine import SearchEngine, SearchQuery
+from kb.content.library import load_library
+from kb.content.markdown import plain_text
 from kb.settings import Settings
-from kb.stats import count_by_tag
+from kb.content.stats import count_by_tag
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERIES = yaml.safe_load((Path(__file__).parent / "queries.yaml").read_text())["queries"]

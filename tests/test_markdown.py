@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from kb.markdown import render_html, slugify, split_sections
+from kb.content.markdown import render_html, slugify, split_sections
 
 # A corpus of payloads in the style of BookStack's content-filtering tests.
 PAYLOADS = [

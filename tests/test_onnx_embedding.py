@@ -10,11 +10,13 @@ import numpy as np
 import pytest
 
 from conftest import make_library
-from indexer import onnx_embedding
-from indexer.embedding import Embedder, SentenceTransformerEmbedder, create_embedder
-from indexer.onnx_embedding import OnnxEmbedder, model_dir
+from indexer.embedders import onnx_runtime as onnx_embedding
+from indexer.embedders.base import Embedder
+from indexer.embedders.factory import create_embedder
+from indexer.embedders.sentence_transformer import SentenceTransformerEmbedder
+from indexer.embedders.onnx_runtime import OnnxEmbedder, model_dir
 from indexer.pipeline import index_content
-from indexer.search import SearchEngine, SearchQuery
+from indexer.search.engine import SearchEngine, SearchQuery
 from kb.errors import BadInputError
 from kb.settings import BUNDLED_MODEL, load_settings
 
@@ -209,7 +211,7 @@ def test_bench_embedders_prints_every_backend(tmp_path: Path, monkeypatch) -> No
     from click.testing import CliRunner
 
     from conftest import MODEL_CACHE
-    from webapp.cli import cli
+    from cli.main import cli
 
     # As a user runs it: no KB_MODEL_CACHE, so the models live in <data dir>/models (linked
     # to the suite's, to skip the exports), and nothing may land in the working folder.

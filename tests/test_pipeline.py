@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import time
 from pathlib import Path
 
 import pytest
@@ -12,7 +10,7 @@ import pytest
 from conftest import write
 from indexer import generations as gens
 from indexer.pipeline import index_content
-from indexer.search import SearchEngine, SearchQuery
+from indexer.search.engine import SearchEngine, SearchQuery
 from kb.settings import Settings
 
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from kb.curation import load_curation
-from kb.programme import References, parse_programme
+from kb.curation.catalogue import load_curation
+from kb.curation.programme import References, parse_programme
 from kb.settings import Settings
-from kb.timetable import build_grid
+from kb.curation.timetable import build_grid
 from test_collections import library_with_collections
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kb.settings import SETTING_NAMES
-from webapp.cli import cli
+from cli.main import cli
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 

@@ -10,14 +10,14 @@ import pytest
 from click.testing import CliRunner
 
 from indexer import generations as gens
-from indexer import synthetic
+from bench import synthetic
 from indexer.pipeline import update_index
 from indexer.records import plain_doc
-from indexer.scale import parse_sizes
-from indexer.search import SearchEngine, SearchQuery
+from bench.scale import parse_sizes
+from indexer.search.engine import SearchEngine, SearchQuery
 from indexer.vectors import FLAT, IVF, VectorIndex, kind_for
 from kb.errors import BadInputError
-from webapp.cli import cli
+from cli.main import cli
 
 THRESHOLD = 500
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.embedding import Embedder
-from indexer.search import SearchEngine, SearchQuery
+from indexer.embedders.base import Embedder
+from indexer.search.engine import SearchEngine, SearchQuery
 from kb.errors import BadInputError, NotFoundError
 from kb.settings import Settings
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 import workers
-from kb import state
+from kb.state import database as state
 from kb.errors import BadInputError, KBError
-from kb.state import backup, migrate, open_state
+from kb.state.database import backup, migrate, open_state
 
 
 def test_new_database_is_migrated_in_wal_mode_with_a_secret(tmp_path: Path) -> None:

@@ -11,11 +11,11 @@ import pytest
 
 import workers
 from conftest import make_library
-from kb.contribution import Fields, build_text
+from kb.workflows.contribution import Fields, build_text
 from kb.errors import (BadInputError, ConflictError, NotFoundError, PermissionDeniedError,
                        TooManyRequestsError)
-from kb.revisions import history, restore
-from kb.state import StateStore, backup
+from kb.workflows.revisions import history, restore
+from kb.state.database import StateStore, backup
 from support_accounts import Site, good_form, with_settings
 
 TEXT = build_text(Fields(**good_form()))
@@ -243,7 +243,7 @@ def test_saving_too_often_is_throttled(desk: Site) -> None:
 
 def test_a_failure_after_writing_the_file_puts_the_old_file_back(desk: Site) -> None:
     """The file and the database change stand or fall together."""
-    from kb.revisions import add_revision, publishing
+    from kb.workflows.revisions import add_revision, publishing
 
     path = desk.settings.practice_dir / "weekly-quizzes-year-7-maths.md"
     original = path.read_bytes()

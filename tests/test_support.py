@@ -6,7 +6,9 @@ import re
 
 import pytest
 
-from kb import audit, support
+from kb.state import audit
+
+from kb.workflows import support
 from kb.errors import BadInputError, ConflictError, NotFoundError, PermissionDeniedError
 from support_accounts import Site, csrf_of
 from test_web import check_page

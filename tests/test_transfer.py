@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from kb import audit, transfer
+from kb.state import audit
+
+from kb.workflows import transfer
 from kb.errors import BadInputError, ConflictError, PermissionDeniedError
-from kb.revisions import history
+from kb.workflows.revisions import history
 from support_accounts import Site, csrf_of
 from test_web import check_page
 

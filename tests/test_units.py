@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from indexer.chunking import chunk_document
-from indexer.fusion import minmax, rank, ranked_slots, weighted_fusion
+from indexer.search.fusion import minmax, rank, ranked_slots, weighted_fusion
 from indexer.keyword import match_expression, query_terms, split_marked
 from indexer.records import IndexDoc
 from kb.errors import BadInputError

@@ -6,13 +6,13 @@ from __future__ import annotations
 import multiprocessing
 from pathlib import Path
 
-from kb.accounts import get_user
-from kb.contribution import check_text
+from kb.state.accounts import get_user
+from kb.workflows.contribution import check_text
 from kb.errors import ConflictError
-from kb.library import load_reference
+from kb.content.library import load_reference
 from kb.settings import Settings
-from kb.state import StateStore
-from kb.submissions import Workflow
+from kb.state.database import StateStore
+from kb.workflows.submissions import Workflow
 
 
 def write_rows(path: str, worker: int, transactions: int) -> None:

@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Query
 from pydantic import BaseModel
 
-from indexer.search import Hit, SearchResults
+from indexer.search.engine import Hit, SearchResults
 from indexer.store import StoredDoc
-from kb.searchlog import new_search_id
+from kb.state.searchlog import new_search_id
 from webapp.deps import SearchDep, ServicesDep
-from webapp.services import record_search
+from services.runtime import record_search
 from webapp.templating import render_snippet
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -193,7 +193,7 @@ def api_practices(services: ServicesDep, request: SearchDep, subject: Repeated =
 @router.get("/practices/{slug}", response_model=Practice)
 def api_practice(slug: str, services: ServicesDep) -> Practice:
     """One write-up in full, with its related practices."""
-    from kb.markdown import render_html
+    from kb.content.markdown import render_html
 
     doc = services.engine.document(slug)
     base = summary_of(doc)

@@ -11,14 +11,14 @@ from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 
-from indexer.embedding import Embedder
-from kb.curation import CurationCache
+from indexer.embedders.base import Embedder
+from kb.curation.catalogue import CurationCache
 from kb.settings import Settings
 from webapp import (api, api_reference, auth, community, contribute, curate, curation_api,
                     curation_pages, errors, feeds, freshness, gaps, moderation, pages, security,
                     support, transfer, workflow_api)
 from webapp.handouts import PackCache
-from webapp.services import start_services
+from services.runtime import start_services
 from webapp.templating import create_templates
 
 STATIC_DIR = Path(__file__).parent / "static"

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
-from kb.accounts import (CONTRIBUTOR_ROLES, MODERATOR_ROLES, LoginPolicy, User, authenticate,
+from kb.state.accounts import (CONTRIBUTOR_ROLES, MODERATOR_ROLES, LoginPolicy, User, authenticate,
                          end_session, start_session)
 from kb.errors import (AuthenticationError, ConflictError, PermissionDeniedError,
                        TooManyRequestsError)
@@ -19,7 +19,7 @@ from webapp.deps import ServicesDep, TemplatesDep
 from webapp.errors import error_response
 from webapp.security import (SAFE_METHODS, csrf_token, presession_cookie, safe_next,
                              session_cookie, set_cookie, verify_csrf)
-from webapp.services import Services
+from services.runtime import Services
 
 router = APIRouter(include_in_schema=False)
 api_router = APIRouter(prefix="/api", tags=["accounts"])

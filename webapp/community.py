@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from kb.coverage import build_coverage
+from kb.content.coverage import build_coverage
 from kb.errors import BadInputError, NotFoundError
-from kb.support import counts as support_counts
+from kb.workflows.support import counts as support_counts
 from webapp.deps import ServicesDep, TemplatesDep
 
 router = APIRouter(include_in_schema=False)

@@ -10,16 +10,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
-from kb.accounts import User
-from kb.authoring import slug_from_title
-from kb.contribution import Fields, build_text, check_text, fields_from_text, normalise_upload
+from kb.state.accounts import User
+from kb.content.authoring import slug_from_title
+from kb.workflows.contribution import Fields, build_text, check_text, fields_from_text, normalise_upload
 from kb.errors import BadInputError, NotFoundError, Problem
-from kb.submissions import Submission, Workflow
+from kb.workflows.submissions import Submission, Workflow
 from webapp.auth import Contributor
 from webapp.deps import ServicesDep, TemplatesDep
 from webapp.errors import error_response
 from webapp.forms import blank_fields, fields_from_form, form_context, honeypot_filled, preview_of
-from webapp.services import Services
+from services.runtime import Services
 
 router = APIRouter(include_in_schema=False)
 ACTIONS = ("preview", "save", "submit")

@@ -12,17 +12,17 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
-from kb import audit
-from kb.accounts import User
-from kb.authoring import slug_from_title
-from kb.collection import Collection
-from kb.collection_edit import CollectionEditor, RefusedChange
-from kb.curation import Curation, collection_editor
+from kb.state import audit
+from kb.state.accounts import User
+from kb.content.authoring import slug_from_title
+from kb.curation.collection import Collection
+from kb.curation.editing import CollectionEditor, RefusedChange
+from kb.curation.catalogue import Curation, collection_editor
 from kb.errors import KBError, NotFoundError
 from webapp.auth import require_role
 from webapp.contribute import PostedForm
 from webapp.deps import CurationDep, ServicesDep, TemplatesDep
-from webapp.services import Services
+from services.runtime import Services
 
 router = APIRouter(include_in_schema=False)
 Curator = Annotated[User, Depends(require_role("curator"))]

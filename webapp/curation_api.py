@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
-from kb.collection import Collection
-from kb.curation import Curation
-from kb.documents import Document
-from kb.programme import Programme
-from kb.timetable import build_grid
+from kb.curation.collection import Collection
+from kb.curation.catalogue import Curation
+from kb.content.documents import Document
+from kb.curation.programme import Programme
+from kb.curation.timetable import build_grid
 from webapp.deps import CurationDep, ServicesDep
 from webapp.params import parse_audience
 

@@ -7,9 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from kb.collection import Collection
-from kb.curation import Curation
-from kb.taxonomy import Term
+from kb.curation.collection import Collection
+from kb.curation.catalogue import Curation
+from kb.content.taxonomy import Term
 from webapp.deps import CurationDep, PacksDep, ServicesDep, TemplatesDep
 from webapp.handouts import (collection_export, handout_context, programme_export,
                              timetable_context)

@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from starlette.templating import Jinja2Templates
 
-from kb.curation import Curation
+from kb.curation.catalogue import Curation
 from webapp.handouts import PackCache
 from webapp.params import SearchRequest, parse_search
-from webapp.services import Services
+from services.runtime import Services
 
 
 def get_services(request: Request) -> Services:

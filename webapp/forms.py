@@ -10,12 +10,12 @@ from typing import Any
 from starlette.datastructures import FormData
 
 from indexer.records import from_document
-from kb.accounts import User
-from kb.contribution import TAG_FIELDS, Fields, check_text, section_template
+from kb.state.accounts import User
+from kb.workflows.contribution import TAG_FIELDS, Fields, check_text, section_template
 from kb.errors import BadInputError, Problem
-from kb.markdown import render_html
-from kb.submissions import Submission
-from webapp.services import Services
+from kb.content.markdown import render_html
+from kb.workflows.submissions import Submission
+from services.runtime import Services
 
 # Validator field paths -> form field names (the rest are shown at the top of the form).
 FIELD_OF_PROBLEM = {"evidence": "evidence_strength", "evidence.strength": "evidence_strength",

@@ -10,9 +10,10 @@ from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 
 from indexer.gaps import is_gap
-from kb import support, transfer
-from kb.accounts import User
-from kb.searchlog import recent_searches, searches_per_month
+from kb.workflows import support
+from kb.workflows import transfer
+from kb.state.accounts import User
+from kb.state.searchlog import recent_searches, searches_per_month
 from webapp.auth import Moderator, require_role
 from webapp.deps import ServicesDep, TemplatesDep
 

@@ -10,10 +10,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from indexer.gaps import GapCluster, find_gaps, gaps_csv
-from kb.searchlog import recent_searches
+from kb.state.searchlog import recent_searches
 from webapp.auth import require_role
 from webapp.deps import ServicesDep, TemplatesDep
-from webapp.services import Services
+from services.runtime import Services
 
 router = APIRouter(include_in_schema=False)
 Reviewer = Depends(require_role("moderator", "curator"))

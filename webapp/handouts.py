@@ -11,13 +11,13 @@ from typing import Any, Callable
 from jinja2 import Environment
 from markupsafe import Markup
 
-from kb.collection import Collection
-from kb.curation import Curation
+from kb.curation.collection import Collection
+from kb.curation.catalogue import Curation
 from kb.errors import KBError
-from kb.markdown import render_html
-from kb.packs import markdown_zip
-from kb.programme import Programme
-from kb.timetable import build_grid
+from kb.content.markdown import render_html
+from kb.curation.packs import markdown_zip
+from kb.curation.programme import Programme
+from kb.curation.timetable import build_grid
 
 STATIC_DIR = Path(__file__).parent / "static"
 HANDOUT_CSS = STATIC_DIR / "handout.css"
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 def render_writeup_body(body: str, position: int) -> Markup:
     """A write-up body nested under its handout heading, with ids unique on the page."""
     html, _ = render_html(body, anchor_prefix=f"w{position}-", shift_headings=1)
-    return Markup(html)  # produced by kb.markdown's safe renderer, never raw user HTML
+    return Markup(html)  # produced by kb.content.markdown's safe renderer, never raw user HTML
 
 
 def handout_context(curation: Curation, collection: Collection, site_url: str) -> dict[str, Any]:

@@ -11,18 +11,18 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
 from indexer.pipeline import index_content
-from kb.accounts import CONTRIBUTOR_ROLES, MODERATOR_ROLES, User, get_user
-from kb.contribution import diff_lines, fields_from_text
-from kb.documents import SLUG_RE
+from kb.state.accounts import CONTRIBUTOR_ROLES, MODERATOR_ROLES, User, get_user
+from kb.workflows.contribution import diff_lines, fields_from_text
+from kb.content.documents import SLUG_RE
 from kb.errors import KBError, Problem
-from kb.publishing import practice_path, read_current
-from kb.revisions import get_revision, history, restore
-from kb.submissions import Submission
+from kb.workflows.publishing import practice_path, read_current
+from kb.workflows.revisions import get_revision, history, restore
+from kb.workflows.submissions import Submission
 from webapp.auth import Moderator
 from webapp.contribute import PostedForm, workflow
 from webapp.deps import ServicesDep, TemplatesDep
 from webapp.forms import Preview, preview_of
-from webapp.services import Services
+from services.runtime import Services
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)

@@ -6,11 +6,11 @@ from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import HTMLResponse
 
 from kb.errors import NotFoundError
-from kb.searchlog import new_search_id
+from kb.state.searchlog import new_search_id
 from webapp.deps import CurationDep, SearchDep, ServicesDep, TemplatesDep
 from webapp.moderation import history_context
 from webapp.params import PARAM_OF_FIELD
-from webapp.services import record_open, record_search
+from services.runtime import record_open, record_search
 from webapp.support import support_context
 from webapp.transfer import transfer_context
 
@@ -58,7 +58,7 @@ def practice_page(slug: str, request: Request, services: ServicesDep,
     opened_from = request.query_params.get("from", "")
     if opened_from:
         background.add_task(record_open, services, opened_from, slug)
-    from kb.markdown import render_html
+    from kb.content.markdown import render_html
 
     _, headings = render_html(doc.body)
     return templates.TemplateResponse(request, "practice.html", {

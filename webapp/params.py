@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from starlette.datastructures import QueryParams
 
 from indexer.records import FILTER_PARAMS
-from indexer.search import SearchQuery
-from kb.directory import Directory
+from indexer.search.engine import SearchQuery
+from kb.content.directory import Directory
 from kb.errors import BadInputError
-from kb.taxonomy import Taxonomy
+from kb.content.taxonomy import Taxonomy
 
 PARAM_OF_FIELD = {v: k for k, v in FILTER_PARAMS.items()}
 MAX_PAGE = 1000

@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kb.accounts import session_user
+from kb.state.accounts import session_user
 from kb.errors import PermissionDeniedError
 from webapp.errors import error_response
 

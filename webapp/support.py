@@ -8,13 +8,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
-from kb import support
-from kb.accounts import User
+from kb.workflows import support
+from kb.state.accounts import User
 from kb.errors import NotFoundError
 from webapp.auth import SignedIn
 from webapp.contribute import PostedForm
 from webapp.deps import ServicesDep, TemplatesDep
-from webapp.services import Services
+from services.runtime import Services
 
 router = APIRouter(include_in_schema=False)
 

@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 from markupsafe import Markup, escape
 from starlette.templating import Jinja2Templates
 
-from kb.markdown import render_html
-from kb.taxonomy import Taxonomy
+from kb.content.markdown import render_html
+from kb.content.taxonomy import Taxonomy
 from webapp.params import PARAM_OF_FIELD
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -33,7 +33,7 @@ def render_snippet(segments: Any) -> Markup:
 
 
 def render_body(body: str) -> Markup:
-    """The write-up body as HTML; kb.markdown disables raw HTML and unsafe links."""
+    """The write-up body as HTML; kb.content.markdown disables raw HTML and unsafe links."""
     html, _ = render_html(body)
     return Markup(html)  # produced by the safe renderer, never raw user HTML
 

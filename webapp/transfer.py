@@ -8,13 +8,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
-from kb import transfer
-from kb.accounts import MODERATOR_ROLES, User
+from kb.workflows import transfer
+from kb.state.accounts import MODERATOR_ROLES, User
 from webapp.auth import Moderator, SignedIn
 from webapp.contribute import PostedForm, workflow
 from webapp.deps import ServicesDep, TemplatesDep
 from webapp.moderation import reindex
-from webapp.services import Services
+from services.runtime import Services
 
 router = APIRouter(include_in_schema=False)
 DONE = {"approved": "Approved: it now shows on the write-up.", "rejected": "Rejected."}

@@ -5,17 +5,17 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from kb.authoring import slug_from_title
-from kb.contribution import fields_from_text, normalise_upload
+from kb.content.authoring import slug_from_title
+from kb.workflows.contribution import fields_from_text, normalise_upload
 from kb.errors import BadInputError, NotFoundError, Problem
-from kb.markdown import render_html
-from kb.revisions import Revision, get_revision, history, restore
-from kb.submissions import Submission
+from kb.content.markdown import render_html
+from kb.workflows.revisions import Revision, get_revision, history, restore
+from kb.workflows.submissions import Submission
 from webapp.auth import Contributor, Moderator
 from webapp.contribute import workflow
 from webapp.deps import ServicesDep
 from webapp.moderation import MAX_COMMENT, reindex, review_of
-from webapp.services import Services
+from services.runtime import Services
 
 router = APIRouter(prefix="/api", tags=["contribution"])
 MAX_MARKDOWN = 1_000_000

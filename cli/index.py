@@ -1,0 +1,135 @@
+"""CLI commands that drive the indexer: index, search."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from indexer.embedders.factory import create_embedder
+from indexer.pipeline import index_content
+from indexer.records import FILTER_PARAMS
+from indexer.search.engine import SearchEngine, SearchQuery
+from kb.settings import Settings
+
+
+def settings_of(ctx: click.Context) -> Settings:
+    return ctx.find_root().obj  # type: ignore[no-any-return]
+
+
+@click.command()
+@click.option("--full", is_flag=True, help="Rebuild everything instead of updating.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.pass_context
+def index(ctx: click.Context, full: bool, quiet: bool) -> None:
+    """Validate content/practice and bring the search index up to date (incremental)."""
+    settings = settings_of(ctx)
+    embedder = create_embedder(settings.model, settings.embedder, settings.models_dir)
+    library, report = index_content(settings, embedder, full=full, progress=not quiet)
+    for problem in sorted(library.errors):
+        click.echo(f"skipped: {problem}", err=True)
+    what = (f"{len(report.added)} added, {len(report.updated)} updated, "
+            f"{len(report.removed)} removed, {report.unchanged} unchanged")
+    if report.changed:
+        click.echo(f"Index {report.generation}: {what}; {report.chunks_embedded} passages "
+                   f"embedded in {report.seconds:.1f}s ({report.reason}).")
+    else:
+        click.echo(f"Index {report.generation} is up to date ({what}).")
+    if library.skipped:
+        click.echo(f"{len(library.skipped)} invalid write-up(s) skipped; run `kb validate`.",
+                   err=True)
+
+
+def filter_options(func):  # type: ignore[no-untyped-def]
+    """Add a repeatable --<param> option (e.g. --subject, --key-stage) for every filter."""
+    for param, field_name in reversed(list(FILTER_PARAMS.items())):
+        flag = "--" + param.replace("_", "-")
+        func = click.option(flag, field_name, multiple=True,
+                            help=f"Only write-ups with this {param.replace('_', ' ')} "
+                                 "(repeatable).")(func)
+    return func
+
+
+@click.command()
+@click.argument("query", default="")
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 100))
+@filter_options
+@click.pass_context
+def search(ctx: click.Context, query: str, limit: int, **filters: tuple[str, ...]) -> None:
+    """Search the index and print ranked results with scores."""
+    settings = settings_of(ctx)
+    embedder = create_embedder(settings.model, settings.embedder, settings.models_dir)
+    engine = SearchEngine(settings.index_dir, embedder, max_query_chars=settings.max_query_chars)
+    results = engine.search(SearchQuery(query, {k: v for k, v in filters.items() if v},
+                                        page_size=limit))
+    for notice in results.notices:
+        click.echo(notice, err=True)
+    click.echo(f"{results.total} matching write-ups ({results.mode}, {results.took_ms:.0f} ms)")
+    for n, hit in enumerate(results.hits, start=1):
+        click.echo(f"{n:2d}. {hit.score:.3f}  {hit.doc.title}  [{hit.doc.slug}]")
+        if hit.section:
+            click.echo(f"      {hit.section}: " + "".join(t for t, _ in hit.snippet)[:160])
+
+
+
+
+@click.command(name="eval")
+@click.option("--beir", "folders", multiple=True, required=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A BEIR folder (corpus.jsonl, queries.jsonl, qrels/test.tsv); repeatable.")
+@click.option("--mode", type=click.Choice(["hybrid", "keyword", "dense"]), default=None,
+              help="Run one mode (default: all three, side by side).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per mode and dataset.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.pass_context
+def evaluate_command(ctx: click.Context, folders: tuple[Path, ...], mode: str | None,
+                     as_json: bool, quiet: bool) -> None:
+    """Measure nDCG@10, recall@100, MRR@10, build speed, latency and memory on BEIR data."""
+    import json
+
+    from bench.evaluation import MODES, evaluate, load_beir
+
+    settings = settings_of(ctx)
+    embedder = create_embedder(settings.model, settings.embedder, settings.models_dir)
+    keys = ["ndcg@10", "recall@100", "mrr@10", "index_s", "docs_per_s", "query_p50_ms",
+            "query_p95_ms", "peak_rss_mb"]
+    if not as_json:
+        click.echo(f"{'dataset':<10} {'mode':<8} " + " ".join(f"{k:>12}" for k in keys))
+    for folder in folders:
+        rows = evaluate(load_beir(folder), embedder, (mode,) if mode else MODES,
+                        progress=not quiet and not as_json)
+        for row in rows:
+            if as_json:
+                click.echo(json.dumps(row))
+            else:
+                click.echo(f"{row['dataset']:<10} {row['mode']:<8} " +
+                           " ".join(f"{row[k]:>12}" for k in keys))
+
+
+@click.command()
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV instead of a table.")
+@click.option("--days", default=90, show_default=True, type=click.IntRange(1, 3650),
+              help="How far back to look in the search log.")
+@click.pass_context
+def gaps(ctx: click.Context, as_csv: bool, days: int) -> None:
+    """Searches that found nothing convincing, grouped by meaning: write-ups to commission."""
+    import datetime as dt
+
+    from indexer.gaps import find_gaps, gaps_csv
+    from kb.state.searchlog import recent_searches
+    from kb.state.database import open_state
+
+    settings = settings_of(ctx)
+    since = (dt.date.today() - dt.timedelta(days=days)).isoformat()
+    clusters = find_gaps(recent_searches(open_state(settings.state_path), since),
+                         create_embedder(settings.model, settings.embedder, settings.models_dir))
+    if as_csv:
+        click.echo(gaps_csv(clusters), nl=False)
+        return
+    click.echo(f"{len(clusters)} unmet needs in the last {days} days")
+    for cluster in clusters:
+        click.echo(f"{cluster.count:4d}  {cluster.label}  ({cluster.first_seen[:10]} to "
+                   f"{cluster.last_seen[:10]}; {len(cluster.queries)} wording(s))")
+
+
+COMMANDS = [index, search, evaluate_command, gaps]

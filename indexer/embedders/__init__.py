@@ -1,0 +1,1 @@
+"""Text embedders behind one interface: one module per backend, a factory that picks one."""

@@ -1,0 +1,1 @@
+"""Hybrid search: the engine, score fusion and query expansion."""

@@ -1,0 +1,188 @@
+"""Loads collections and programmes beside the write-ups, and keeps them fresh for a server."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kb.curation.collection import Collection, CollectionItem, parse_collection
+from kb.curation.editing import CollectionEditor
+from kb.content.documents import Document, slug_for_filename
+from kb.errors import NotFoundError, Problem
+from kb.content.library import Library, _display_path, load_library
+from kb.curation.programme import Programme, References, Session, Slot, parse_programme
+from kb.settings import Settings
+
+COLLECTION_SUFFIX = ".md"
+PROGRAMME_SUFFIX = ".yaml"
+
+
+@dataclass
+class Curation:
+    """Every valid collection and programme, the write-ups they use, and all problems found."""
+
+    library: Library
+    collections: dict[str, Collection]
+    programmes: dict[str, Programme]
+    problems: list[Problem] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    fingerprint: tuple[tuple[str, int, int], ...] = ()
+
+    def __post_init__(self) -> None:
+        self._docs = {d.slug: d for d in self.library.documents}
+
+    @property
+    def version(self) -> str:
+        """A short key that changes whenever any file behind this curation changes."""
+        return hashlib.sha256(repr(self.fingerprint).encode()).hexdigest()[:16]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == "error"]
+
+    def writeup(self, slug: str) -> Document | None:
+        """A published write-up, or None (drafts never appear in pages or handouts)."""
+        doc = self._docs.get(slug)
+        return doc if doc is not None and doc.status == "published" else None
+
+    def published_collections(self) -> list[Collection]:
+        return sorted((c for c in self.collections.values() if c.status == "published"),
+                      key=lambda c: c.title.casefold())
+
+    def collection(self, slug: str, include_drafts: bool = False) -> Collection:
+        """One collection by slug; drafts only when asked (for their curators' tools)."""
+        found = self.collections.get(slug)
+        if found is None or (found.status != "published" and not include_drafts):
+            raise NotFoundError(f"there is no collection called {slug[:80]!r}")
+        return found
+
+    def programme(self, slug: str) -> Programme:
+        found = self.programmes.get(slug)
+        if found is None:
+            raise NotFoundError(f"there is no programme called {slug[:80]!r}")
+        return found
+
+    def items_of(self, collection: Collection) -> list[tuple[CollectionItem, Document]]:
+        """The collection's items with their published write-ups, in the curator's order."""
+        out = []
+        for item in collection.items:
+            doc = self.writeup(item.writeup)
+            if doc is not None:
+                out.append((item, doc))
+        return out
+
+    def collections_using(self, writeup: str) -> list[Collection]:
+        """The published collections that include a write-up."""
+        return [c for c in self.published_collections() if writeup in c.writeups]
+
+    def sessions_using(self, collection: str) -> list[tuple[Programme, Slot, Session]]:
+        """Where a collection is taught: every programme session that names it."""
+        return [(p, slot, s) for p in sorted(self.programmes.values(), key=lambda p: p.date)
+                for slot, s in p.sessions() if s.collection == collection]
+
+
+def writeup_statuses(library: Library, content_dir: Path) -> dict[str, str]:
+    """Each write-up slug's status; files that failed validation count as 'invalid'."""
+    statuses = {d.slug: d.status for d in library.documents}
+    for shown in library.skipped:
+        statuses.setdefault(slug_for_filename(shown.replace("\\", "/").rsplit("/", 1)[-1]),
+                            "invalid")
+    return statuses
+
+
+def _files(folder: Path, suffix: str) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.name.endswith(suffix)
+                  and not p.name.startswith("."))
+
+
+def content_fingerprint(settings: Settings) -> tuple[tuple[str, int, int], ...]:
+    """Name, size and modification time of every file curation depends on."""
+    out = []
+    for folder in (settings.practice_dir, settings.collections_dir, settings.programmes_dir):
+        if folder.is_dir():
+            for root, _, names in os.walk(folder):
+                for name in names:
+                    stat = os.stat(os.path.join(root, name))
+                    out.append((os.path.join(root, name), stat.st_size, stat.st_mtime_ns))
+    for name in ("taxonomy.yaml", "schools.yaml"):
+        path = settings.content_dir / name
+        if path.exists():
+            stat = path.stat()
+            out.append((str(path), stat.st_size, stat.st_mtime_ns))
+    return tuple(sorted(out))
+
+
+def load_curation(settings: Settings, library: Library | None = None) -> Curation:
+    """Parse every collection and programme; invalid files are reported and left out."""
+    fingerprint = content_fingerprint(settings)
+    library = library or load_library(settings)
+    statuses = writeup_statuses(library, settings.content_dir)
+    problems: list[Problem] = []
+    skipped: list[str] = []
+    collections: dict[str, Collection] = {}
+    broken: set[str] = set()
+    for file in _files(settings.collections_dir, COLLECTION_SUFFIX):
+        shown = _display_path(file, settings.content_dir)
+        result = parse_collection(shown, _read(file, shown, problems), library.taxonomy,
+                                  statuses, settings.max_file_bytes)
+        problems += result.problems
+        if result.collection is None:
+            skipped.append(shown)
+            broken.add(slug_for_filename(file.name))
+        else:
+            collections[result.collection.slug] = result.collection
+    refs = References(collections, frozenset(broken),
+                      {d.slug: d.date for d in library.documents})
+    programmes: dict[str, Programme] = {}
+    for file in _files(settings.programmes_dir, PROGRAMME_SUFFIX):
+        shown = _display_path(file, settings.content_dir)
+        parsed = parse_programme(shown, _read(file, shown, problems), library.taxonomy, refs,
+                                 settings.max_file_bytes)
+        problems += parsed.problems
+        if parsed.programme is None:
+            skipped.append(shown)
+        else:
+            programmes[parsed.programme.slug] = parsed.programme
+    return Curation(library, collections, programmes, problems, skipped, fingerprint)
+
+
+def _read(file: Path, shown: str, problems: list[Problem]) -> bytes:
+    try:
+        return file.read_bytes()
+    except OSError as exc:  # reported; an empty file then fails validation as well
+        problems.append(Problem(shown, 0, "", f"cannot read the file: {exc.strerror}"))
+        return b""
+
+
+def collection_editor(settings: Settings, library: Library | None = None) -> CollectionEditor:
+    """An editor for content/collections/ that checks write-up slugs against the library."""
+    library = library or load_library(settings)
+    return CollectionEditor(settings.collections_dir, library.taxonomy,
+                            writeup_statuses(library, settings.content_dir),
+                            settings.max_file_bytes,
+                            _display_path(settings.collections_dir, settings.content_dir))
+
+
+class CurationCache:
+    """Hands out the current Curation, reloading it when any content file has changed."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._current: Curation | None = None
+
+    def get(self) -> Curation:
+        """The curation for the files as they are now; a stat of each file per call."""
+        fingerprint = content_fingerprint(self.settings)
+        current = self._current
+        if current is not None and current.fingerprint == fingerprint:
+            return current
+        with self._lock:  # one reload at a time; others wait and reuse it
+            if self._current is None or self._current.fingerprint != fingerprint:
+                self._current = load_curation(self.settings)
+            return self._current

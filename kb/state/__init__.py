@@ -1,0 +1,1 @@
+"""The application-state database (not derived data): schema and migrations, accounts, audit log, search log."""

@@ -1,0 +1,260 @@
+"""Accounts, roles, argon2 password hashes, server-side sessions and sign-in throttling."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import sqlite3
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from kb.state import audit
+from kb.content.directory import Directory
+from kb.errors import (AuthenticationError, BadInputError, ConflictError, NotFoundError,
+                       TooManyRequestsError)
+from kb.state.database import StateStore, now_iso
+
+ROLES = ("reader", "contributor", "moderator", "curator", "admin")
+CONTRIBUTOR_ROLES = ("contributor", "moderator", "curator", "admin")
+MODERATOR_ROLES = ("moderator", "admin")
+MIN_PASSWORD, MAX_PASSWORD = 10, 1024
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+# An IP address may fail this many times more than a single account before it is slowed.
+IP_FACTOR = 4
+COUNT_WINDOW = 900  # failures in the last 15 minutes count towards a lockout
+
+_HASHER = PasswordHasher()  # argon2id with the library's current (RFC 9106) parameters
+_DUMMY_HASH: list[str] = []
+
+
+@dataclass(frozen=True)
+class User:
+    """A signed-up person; `family` follows from `school` and bounds what they may edit."""
+
+    id: int
+    email: str
+    name: str
+    role: str
+    school: str
+    family: str
+    disabled: bool
+
+    def has_role(self, *roles: str) -> bool:
+        """True when the user holds one of the roles; admins hold every role."""
+        return not self.disabled and (self.role in roles or self.role == "admin")
+
+
+@dataclass(frozen=True)
+class LoginPolicy:
+    max_failures: int = 5
+    lockout_seconds: int = 300
+    session_hours: int = 12
+
+
+_COLUMNS = "id, email, name, role, school, family, disabled"
+
+
+def _user(row: tuple | None) -> User | None:  # type: ignore[type-arg]
+    return None if row is None else User(row[0], row[1], row[2], row[3], row[4], row[5],
+                                         bool(row[6]))
+
+
+def _check_role(role: str) -> str:
+    if role not in ROLES:
+        raise BadInputError(f"role {role!r} is not one of {', '.join(ROLES)}")
+    return role
+
+
+def _check_password(password: str) -> None:
+    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise BadInputError(f"the password must be {MIN_PASSWORD} to {MAX_PASSWORD} characters "
+                            f"long (got {len(password)})")
+
+
+def normalise_email(email: str) -> str:
+    """Lower-case and trim an e-mail address; raise BadInputError when it is not one."""
+    email = email.strip().lower()
+    if len(email) > 254 or not EMAIL_RE.match(email):
+        raise BadInputError(f"{email[:80]!r} is not an e-mail address")
+    return email
+
+
+def add_user(store: StateStore, directory: Directory, email: str, password: str, role: str, *,
+             school: str | None = None, name: str | None = None, actor: str = "cli") -> User:
+    """Create an account; contributors must belong to a school (and so to its family)."""
+    email = normalise_email(email)
+    _check_role(role)
+    _check_password(password)
+    school_id = family_id = ""
+    if school:
+        found = directory.resolve_school(school)
+        if found is None:
+            near = ", ".join(directory.suggest_school(school)) or "see content/schools.yaml"
+            raise BadInputError(f"unknown school {school!r} (did you mean {near}?)")
+        school_id, family_id = found.id, found.family
+    elif role == "contributor":
+        raise BadInputError("a contributor belongs to a school: give --school")
+    display = (name or email.split("@")[0]).strip()[:120]
+    digest = _HASHER.hash(password)
+    with store.write() as conn:
+        try:
+            cur = conn.execute(
+                "INSERT INTO users (email, name, role, school, family, password_hash, "
+                "created_at) VALUES (?,?,?,?,?,?,?)",
+                (email, display, role, school_id, family_id, digest, now_iso()))
+        except sqlite3.IntegrityError:
+            raise ConflictError(f"there is already an account for {email}") from None
+        audit.record(conn, actor, "user.add", f"user:{email}", f"role={role} school={school_id}")
+        user_id = int(cur.lastrowid or 0)
+    return User(user_id, email, display, role, school_id, family_id, False)
+
+
+def list_users(store: StateStore) -> list[User]:
+    with store.read() as conn:
+        rows = conn.execute(f"SELECT {_COLUMNS} FROM users ORDER BY email").fetchall()
+    return [u for u in map(_user, rows) if u is not None]
+
+
+def get_user(store: StateStore, email: str) -> User:
+    with store.read() as conn:
+        row = conn.execute(f"SELECT {_COLUMNS} FROM users WHERE email=?",
+                           (email.strip().lower(),)).fetchone()
+    user = _user(row)
+    if user is None:
+        raise NotFoundError(f"there is no account for {email!r} (see `kb user list`)")
+    return user
+
+
+def _update(store: StateStore, email: str, sql: str, params: tuple, action: str,  # type: ignore
+            detail: str, actor: str, end_sessions: bool) -> User:
+    user = get_user(store, email)
+    with store.write() as conn:
+        conn.execute(sql, (*params, user.id))
+        if end_sessions:
+            conn.execute("DELETE FROM sessions WHERE user_id=?", (user.id,))
+        audit.record(conn, actor, action, f"user:{user.email}", detail)
+    return get_user(store, email)
+
+
+def set_role(store: StateStore, email: str, role: str, actor: str = "cli") -> User:
+    """Change a role; the user's sessions end so the new role applies at once."""
+    user = get_user(store, email)
+    if _check_role(role) == "contributor" and not user.school:
+        raise BadInputError(f"{user.email} has no school; a contributor belongs to a school")
+    return _update(store, email, "UPDATE users SET role=? WHERE id=?", (role,), "user.set-role",
+                   f"{user.role} -> {role}", actor, end_sessions=True)
+
+
+def set_disabled(store: StateStore, email: str, disabled: bool, actor: str = "cli") -> User:
+    """Disable (signing out everywhere) or re-enable an account; nothing is deleted."""
+    return _update(store, email, "UPDATE users SET disabled=? WHERE id=?", (int(disabled),),
+                   "user.disable" if disabled else "user.enable", "", actor, end_sessions=True)
+
+
+def set_password(store: StateStore, email: str, password: str, actor: str = "cli") -> User:
+    _check_password(password)
+    return _update(store, email, "UPDATE users SET password_hash=? WHERE id=?",
+                   (_HASHER.hash(password),), "user.set-password", "", actor, end_sessions=True)
+
+
+# -- signing in ----------------------------------------------------------------------------
+
+def _locked_for(conn: sqlite3.Connection, key: str, limit: int, lockout: int,
+                now: float) -> float:
+    """Seconds left before `key` may try again (0 when it may).
+
+    After `limit` failures within the counting window, each further failure locks the key
+    for `lockout` seconds from that failure: slow for a guesser, never permanent.
+    """
+    rows = conn.execute("SELECT at FROM attempts WHERE key=? AND at>? ORDER BY at DESC LIMIT ?",
+                        (key, now - max(lockout, COUNT_WINDOW), limit)).fetchall()
+    return max(0.0, rows[0][0] + lockout - now) if len(rows) >= limit else 0.0
+
+
+def authenticate(store: StateStore, email: str, password: str, client: str,
+                 policy: LoginPolicy, clock: Callable[[], float] = time.time) -> User:
+    """Check a password; after repeated failures (per account and per address) refuse for a
+    while with TooManyRequestsError, without running the hash (no permanent lockout)."""
+    key_email = "email:" + email.strip().lower()[:254]
+    key_ip = "ip:" + client[:64]
+    now = clock()
+    with store.read() as conn:
+        wait = max(_locked_for(conn, key_email, policy.max_failures, policy.lockout_seconds, now),
+                   _locked_for(conn, key_ip, policy.max_failures * IP_FACTOR,
+                               policy.lockout_seconds, now))
+        row = conn.execute(f"SELECT {_COLUMNS}, password_hash FROM users WHERE email=?",
+                           (email.strip().lower(),)).fetchone()
+    if wait > 0:
+        raise TooManyRequestsError(f"too many failed sign-ins; try again in {int(wait) + 1} "
+                                   "seconds", int(wait) + 1)
+    user = _user(row[:7]) if row else None
+    stored_hash = row[7] if row else _dummy_hash()
+    try:
+        ok = _HASHER.verify(stored_hash, password[:MAX_PASSWORD]) and user is not None
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if not ok or user is None or user.disabled:
+        with store.write() as conn:
+            conn.executemany("INSERT INTO attempts (key, at) VALUES (?, ?)",
+                             [(key_email, now), (key_ip, now)])
+            conn.execute("DELETE FROM attempts WHERE at<?", (now - 86_400,))
+            audit.record(conn, "anonymous", "login.failed", f"user:{key_email[6:]}",
+                         f"from {client[:64]}")
+        raise AuthenticationError("that e-mail address and password were not recognised")
+    with store.write() as conn:
+        conn.execute("DELETE FROM attempts WHERE key=?", (key_email,))
+        if _HASHER.check_needs_rehash(stored_hash):
+            conn.execute("UPDATE users SET password_hash=? WHERE id=?",
+                         (_HASHER.hash(password), user.id))
+    return user
+
+
+def _dummy_hash() -> str:
+    # Unknown accounts still pay for one hash, so timing does not reveal who has an account.
+    if not _DUMMY_HASH:
+        _DUMMY_HASH.append(_HASHER.hash(secrets.token_hex(16)))
+    return _DUMMY_HASH[0]
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+
+
+def start_session(store: StateStore, user: User, policy: LoginPolicy,
+                  clock: Callable[[], float] = time.time) -> str:
+    """A new random session id (only its hash is stored); returned for the cookie."""
+    token = secrets.token_urlsafe(32)
+    now = clock()
+    with store.write() as conn:
+        conn.execute("DELETE FROM sessions WHERE expires_at<?", (now,))
+        conn.execute("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) "
+                     "VALUES (?,?,?,?)",
+                     (_token_hash(token), user.id, now, now + policy.session_hours * 3600))
+        audit.record(conn, user.email, "login", f"user:{user.email}")
+    return token
+
+
+def session_user(store: StateStore, token: str, clock: Callable[[], float] = time.time
+                 ) -> User | None:
+    """The enabled user a live session id belongs to, or None."""
+    if not token or len(token) > 200:
+        return None
+    with store.read() as conn:
+        row = conn.execute(
+            f"SELECT {', '.join('u.' + c for c in _COLUMNS.split(', '))} FROM sessions s "
+            "JOIN users u ON u.id=s.user_id WHERE s.token_hash=? AND s.expires_at>? "
+            "AND u.disabled=0", (_token_hash(token), clock())).fetchone()
+    return _user(row)
+
+
+def end_session(store: StateStore, token: str, actor: str = "") -> None:
+    """Invalidate a session id server-side (a replayed cookie then signs nobody in)."""
+    with store.write() as conn:
+        conn.execute("DELETE FROM sessions WHERE token_hash=?", (_token_hash(token),))
+        if actor:
+            audit.record(conn, actor, "logout", f"user:{actor}")

@@ -1,0 +1,298 @@
+"""The application-state database (accounts, sessions, submissions, revisions, audit log)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from kb.errors import BadInputError, KBError
+
+BUSY_TIMEOUT_MS = 10_000
+
+# Each migration is a list of single statements, run in one BEGIN IMMEDIATE transaction
+# together with the user_version bump, so a crash leaves the old schema or the new one.
+MIGRATIONS: list[list[str]] = [
+    [
+        """CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)""",
+        """CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            name TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN
+                ('reader', 'contributor', 'moderator', 'curator', 'admin')),
+            school TEXT NOT NULL DEFAULT '',
+            family TEXT NOT NULL DEFAULT '',
+            password_hash TEXT NOT NULL,
+            disabled INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL)""",
+        """CREATE TABLE sessions (
+            token_hash TEXT PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            created_at REAL NOT NULL,
+            expires_at REAL NOT NULL)""",
+        "CREATE INDEX sessions_user ON sessions(user_id)",
+        """CREATE TABLE attempts (
+            key TEXT NOT NULL,
+            at REAL NOT NULL)""",
+        "CREATE INDEX attempts_key ON attempts(key, at)",
+        """CREATE TABLE submissions (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            kind TEXT NOT NULL CHECK (kind IN ('new', 'edit')),
+            slug TEXT NOT NULL,
+            text TEXT NOT NULL,
+            base_hash TEXT NOT NULL DEFAULT '',
+            note TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL CHECK (status IN
+                ('draft', 'pending', 'changes_requested', 'approved', 'rejected')),
+            comment TEXT NOT NULL DEFAULT '',
+            idempotency_key TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            submitted_at TEXT NOT NULL DEFAULT '',
+            reviewed_by INTEGER REFERENCES users(id),
+            reviewed_at TEXT NOT NULL DEFAULT '',
+            UNIQUE (user_id, idempotency_key))""",
+        "CREATE INDEX submissions_status ON submissions(status, submitted_at)",
+        """CREATE TABLE revisions (
+            id INTEGER PRIMARY KEY,
+            slug TEXT NOT NULL,
+            number INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            author TEXT NOT NULL,
+            approved_by TEXT NOT NULL DEFAULT '',
+            submission_id INTEGER REFERENCES submissions(id),
+            summary TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            UNIQUE (slug, number))""",
+        """CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '')""",
+    ],
+    [  # 2: the search log (no personal data; see kb/state/searchlog.py)
+        """CREATE TABLE search_log (
+            id TEXT PRIMARY KEY,
+            at TEXT NOT NULL,
+            query TEXT NOT NULL,
+            filters TEXT NOT NULL,
+            results INTEGER NOT NULL,
+            top_score REAL,
+            opened TEXT)""",
+        """CREATE INDEX search_log_at ON search_log(at)""",
+    ],
+    [  # 3: school-to-school support requests (see kb/workflows/support.py)
+        """CREATE TABLE support_requests (
+            id INTEGER PRIMARY KEY,
+            slug TEXT NOT NULL,
+            school TEXT NOT NULL,
+            family TEXT NOT NULL,
+            requester_id INTEGER NOT NULL REFERENCES users(id),
+            kind TEXT NOT NULL CHECK (kind IN ('visit', 'coaching', 'resources', 'training')),
+            message TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN
+                ('open', 'accepted', 'declined', 'completed')),
+            reply TEXT NOT NULL DEFAULT '',
+            responder_id INTEGER REFERENCES users(id),
+            happened_on TEXT NOT NULL DEFAULT '',
+            happened_note TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL)""",
+        "CREATE INDEX support_school ON support_requests(school, status)",
+        "CREATE INDEX support_slug ON support_requests(slug)",
+    ],
+    [  # 4: "we tried this too" transfer reports, moderated (see kb/workflows/transfer.py)
+        """CREATE TABLE transfer_reports (
+            id INTEGER PRIMARY KEY,
+            slug TEXT NOT NULL,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            school TEXT NOT NULL,
+            context TEXT NOT NULL,
+            adapted TEXT NOT NULL,
+            measured TEXT NOT NULL,
+            result TEXT NOT NULL CHECK (result IN ('positive', 'mixed', 'none')),
+            status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected')),
+            reason TEXT NOT NULL DEFAULT '',
+            reviewed_by INTEGER REFERENCES users(id),
+            reviewed_at TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL)""",
+        "CREATE INDEX transfer_slug ON transfer_reports(slug, status)",
+    ],
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def now_iso() -> str:
+    """The current UTC time as an ISO 8601 string with seconds."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+class StateStore:
+    """One application-state SQLite file; every write runs in a BEGIN IMMEDIATE transaction.
+
+    A connection is opened per operation, so threads and worker processes never share one.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._secret = b""
+
+    def _connect(self) -> sqlite3.Connection:
+        # isolation_level=None: transactions are begun explicitly, never implicitly deferred.
+        conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_MS / 1000,
+                               isolation_level=None, check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys=ON")
+        # FULL: a commit reaches the disk before we tell a contributor their work is saved.
+        conn.execute("PRAGMA synchronous=FULL")
+        return conn
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """A connection for reads (autocommit; each statement sees a consistent snapshot)."""
+        conn = self._connect()
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    @contextlib.contextmanager
+    def write(self, durable: bool = True) -> Iterator[sqlite3.Connection]:
+        """A write transaction taken with BEGIN IMMEDIATE: committed on success, else rolled back.
+
+        Taking the write lock up front avoids the read-then-upgrade failure (SQLITE_BUSY_SNAPSHOT)
+        that a deferred transaction hits when another writer commits in between.
+        """
+        conn = self._connect()
+        if not durable:
+            # WAL + NORMAL: still atomic and consistent, but the commit is not fsynced, so the
+            # last moments can be lost in a power cut. Used for the search log only.
+            conn.execute("PRAGMA synchronous=NORMAL")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            raise KBError(f"the application database {self.path} could not be written: {exc}"
+                          ) from exc
+        finally:
+            conn.close()
+
+    def schema_version(self) -> int:
+        with self.read() as conn:
+            return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def secret(self) -> bytes:
+        """The per-installation key for signing CSRF tokens (shared by every worker)."""
+        if not self._secret:
+            with self.read() as conn:
+                row = conn.execute("SELECT value FROM meta WHERE key='secret'").fetchone()
+            self._secret = bytes.fromhex(row[0])
+        return self._secret
+
+
+def migrate(store: StateStore) -> int:
+    """Bring the schema up to date; each step and its user_version bump commit together."""
+    store.path.parent.mkdir(parents=True, exist_ok=True)
+    conn = store._connect()
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise KBError(f"{store.path} was written by a newer version (schema {version}, "
+                          f"this program knows {SCHEMA_VERSION}); upgrade the program")
+        for number in range(version + 1, SCHEMA_VERSION + 1):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                # Re-read inside the lock: another worker may have migrated meanwhile.
+                if int(conn.execute("PRAGMA user_version").fetchone()[0]) >= number:
+                    conn.execute("ROLLBACK")
+                    continue
+                for statement in MIGRATIONS[number - 1]:
+                    conn.execute(statement)
+                if number == 1:
+                    conn.execute("INSERT INTO meta (key, value) VALUES ('secret', ?)",
+                                 (secrets.token_hex(32),))
+                conn.execute(f"PRAGMA user_version={number}")
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        return SCHEMA_VERSION
+    finally:
+        conn.close()
+
+
+def open_state(path: Path) -> StateStore:
+    """Open (creating and migrating if needed) the application-state database at path."""
+    store = StateStore(path)
+    try:
+        migrate(store)
+    except sqlite3.DatabaseError as exc:
+        raise KBError(f"cannot open the application database {path}: {exc}; restore it from "
+                      "a backup made with `kb backup`") from exc
+    return store
+
+
+@dataclass(frozen=True)
+class BackupReport:
+    path: Path
+    bytes: int
+    users: int
+    submissions: int
+    revisions: int
+
+
+def backup(store: StateStore, target: Path, *, overwrite: bool = False) -> BackupReport:
+    """A consistent copy of the live database through SQLite's online backup API.
+
+    The copy is written to a temporary file beside the target, checked with
+    integrity_check, fsynced and only then renamed into place.
+    """
+    if target.is_dir():
+        target = target / f"state-{time.strftime('%Y%m%d-%H%M%S')}.db"
+    if target.exists() and not overwrite:
+        raise BadInputError(f"{target} already exists; choose another path or pass --force")
+    if not store.path.exists():
+        raise KBError(f"there is no application database at {store.path} yet")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    src = store._connect()
+    dst = sqlite3.connect(str(tmp))
+    try:
+        # One step: a single read snapshot (WAL readers do not block writers), whereas a
+        # stepped backup restarts every time another connection writes.
+        src.backup(dst)
+        dst.execute("PRAGMA journal_mode=DELETE")
+        check = dst.execute("PRAGMA integrity_check").fetchone()[0]
+        if check != "ok":
+            raise KBError(f"the backup copy failed its integrity check: {check}")
+        counts = [dst.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                  for t in ("users", "submissions", "revisions")]
+    except BaseException:
+        dst.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        src.close()
+    dst.close()
+    with open(tmp, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(tmp, target)
+    return BackupReport(target, target.stat().st_size, *counts)
