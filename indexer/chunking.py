@@ -9,6 +9,7 @@ from kb.content.markdown import split_sections
 
 MAX_WORDS = 160
 OVERLAP_WORDS = 30
+PROFILE_HEADING = "What it is about"
 
 
 @dataclass(frozen=True)
@@ -49,4 +50,6 @@ def chunk_document(doc: IndexDoc, max_words: int = MAX_WORDS,
             chunks.append(Chunk(len(chunks), section.heading, section.anchor, " ".join(window)))
     if not chunks:
         chunks.append(Chunk(0, "", "", doc.title))
+    if doc.profile:  # last, so the other passages keep their positions
+        chunks.append(Chunk(len(chunks), PROFILE_HEADING, "", doc.profile))
     return chunks

@@ -16,13 +16,13 @@ from indexer import store
 from indexer.chunking import MAX_WORDS, OVERLAP_WORDS, chunk_document
 from indexer.embedders.base import Embedder
 from indexer.search.expansion import vocabulary
-from indexer.records import IndexDoc, from_document
+from indexer.records import IndexDoc, from_document, tag_glossary
 from indexer.vectors import DEFAULT_ANN_THRESHOLD, FLAT, VectorIndex, kind_for
 from kb.errors import IndexUnavailableError
 from kb.content.library import Library, load_library
 from kb.settings import Settings
 
-CHUNKING = {"max_words": MAX_WORDS, "overlap_words": OVERLAP_WORDS, "version": 1}
+CHUNKING = {"max_words": MAX_WORDS, "overlap_words": OVERLAP_WORDS, "version": 2}
 
 
 @dataclass
@@ -190,7 +190,8 @@ def index_content(settings: Settings, embedder: Embedder, *, full: bool = False,
                   progress: bool = True) -> tuple[Library, BuildReport]:
     """Validate the content folder and index its published write-ups (invalid ones skipped)."""
     library = load_library(settings)
-    docs = [from_document(d) for d in library.published()]
+    glossary = tag_glossary(library.taxonomy)
+    docs = [from_document(d, glossary) for d in library.published()]
     return library, update_index(settings.index_dir, docs, embedder, full=full,
                                  progress=progress, ann_threshold=settings.ann_threshold,
                                  expansions=vocabulary(library.taxonomy))

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kb.content.documents import Document
-from kb.content.taxonomy import TAG_FIELDS
+from kb.content.taxonomy import TAG_FIELDS, Taxonomy
 
 # Every field a search can filter on: the taxonomy tag fields plus school, family and year.
 FILTER_FIELDS = TAG_FIELDS + ("school", "family", "year")
@@ -38,10 +38,40 @@ class IndexDoc:
     date: str = ""
     tags: dict[str, tuple[str, ...]] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+    # What the write-up is about in the taxonomy's words (labels, aliases, descriptions of its
+    # tags): embedded as one more passage, so "kicking off" finds a write-up tagged Behaviour
+    # whose body says "disruption".
+    profile: str = ""
 
 
-def from_document(doc: Document) -> IndexDoc:
-    """Convert a kb Document into the record the indexer stores."""
+# The tags whose words describe what a write-up is about (not when, where or how strong).
+PROFILE_FIELDS = ("subjects", "interventions", "phase", "pupil_groups")
+PROFILE_ALIASES = 8  # the first aliases of each term; the rest are spellings and typos
+
+
+def tag_glossary(taxonomy: Taxonomy) -> dict[tuple[str, str], str]:
+    """Each term of the profile fields in a few words: label, first aliases, description."""
+    out = {}
+    for field_name in PROFILE_FIELDS:
+        for term in taxonomy.for_field(field_name).terms:
+            aliases = ", ".join(term.aliases[:PROFILE_ALIASES])
+            out[(field_name, term.id)] = (f"{term.label} ({aliases})" if aliases else
+                                          term.label) + (f": {term.description}"
+                                                         if term.description else "")
+    return out
+
+
+def profile_text(tags: dict[str, tuple[str, ...]], glossary: dict[tuple[str, str], str]) -> str:
+    """The document-level passage text for these tags ('' when no glossary entry applies)."""
+    parts = [glossary[(f, v)] for f in PROFILE_FIELDS for v in tags.get(f, ())
+             if (f, v) in glossary]
+    return ". ".join(parts)
+
+
+def from_document(doc: Document, glossary: dict[tuple[str, str], str] | None = None
+                  ) -> IndexDoc:
+    """Convert a kb Document into the record the indexer stores; with a tag glossary it also
+    gets its profile passage (and a content hash that changes when the glossary does)."""
     tags = {name: doc.tags(name) for name in TAG_FIELDS}
     tags.update(school=(doc.school,), family=(doc.family,), year=(str(doc.year),))
     meta = {
@@ -53,8 +83,11 @@ def from_document(doc: Document) -> IndexDoc:
         "status": doc.status,
         "review_due": doc.review_due.isoformat(),
     }
-    return IndexDoc(doc.slug, doc.title, doc.summary, doc.body, doc.content_hash,
-                    doc.date.isoformat(), tags, meta)
+    profile = profile_text(tags, glossary or {})
+    digest = doc.content_hash if not profile else \
+        hashlib.sha256(f"{doc.content_hash}\n{profile}".encode()).hexdigest()
+    return IndexDoc(doc.slug, doc.title, doc.summary, doc.body, digest,
+                    doc.date.isoformat(), tags, meta, profile)
 
 
 def plain_doc(slug: str, title: str, text: str) -> IndexDoc:
