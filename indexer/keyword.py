@@ -87,8 +87,8 @@ def split_marked(text: str) -> tuple[tuple[str, bool], ...]:
         if not closed:
             segments.append((part, False))
             continue
-        if hit:
-            segments.append((hit, True))
+        if hit:  # a hit on a stop word or a single letter is not worth showing
+            segments.append((hit, len(hit) > 1 and hit.casefold() not in STOPWORDS))
         if rest:
             segments.append((rest, False))
     return tuple(segments)

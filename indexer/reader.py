@@ -12,11 +12,13 @@ import numpy as np
 from indexer import generations as gens
 from indexer import store
 from indexer.search.expansion import QueryExpander
+from indexer.search.spelling import Speller, count_words
 from indexer.store import StoredDoc
 from indexer.vectors import VectorIndex
 from kb.errors import IndexUnavailableError
 
 log = logging.getLogger(__name__)
+TAXONOMY_WORD_WEIGHT = 1000
 
 
 @dataclass
@@ -40,6 +42,26 @@ class IndexReader:
     tag_pairs: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = field(init=False)
     # The taxonomy phrases this generation was built with (query expansion).
     expander: QueryExpander = field(init=False)
+    _speller: Speller | None = field(default=None, init=False)
+    _speller_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+
+    def speller(self) -> Speller:
+        """The spelling corrector for this generation's vocabulary (built at first use)."""
+        with self._speller_lock:
+            if self._speller is None:
+                counts = count_words(f"{d.title} {d.summary} {d.body}" for d in self.docs.values())
+                # The taxonomy's words are the library's own vocabulary: a typo near one of them
+                # ("phonix") means it, not a more frequent everyday word ("phone").
+                terms = count_words(" ".join([e.get("label", ""), *e.get("phrases", [])])
+                                    for e in self.manifest.get("expansions") or []
+                                    if isinstance(e, dict))
+                counts.update({w: c * TAXONOMY_WORD_WEIGHT for w, c in terms.items()})
+                names = [name for d in self.docs.values()
+                         for name in (d.meta.get("school_name", ""), d.meta.get("family_name", ""),
+                                      *d.meta.get("authors", []))
+                         if isinstance(name, str)]
+                self._speller = Speller(counts, names)
+            return self._speller
 
     def __post_init__(self) -> None:
         self.expander = QueryExpander(self.manifest.get("expansions") or [])
@@ -138,6 +160,8 @@ def open_reader(index_dir: Path, model: str) -> IndexReader:
             problem = str(exc)
     if problem:
         log.warning("semantic search degraded: %s", problem)
-    return IndexReader(gen_dir, manifest, docs, {d.slug: d for d in docs.values()}, chunk_doc,
-                       doc_chunks, {k: frozenset(v) for k, v in postings.items()}, vectors,
-                       problem)
+    reader = IndexReader(gen_dir, manifest, docs, {d.slug: d for d in docs.values()}, chunk_doc,
+                         doc_chunks, {k: frozenset(v) for k, v in postings.items()}, vectors,
+                         problem)
+    reader.speller()  # built now, with the generation, rather than on someone's first search
+    return reader
