@@ -16,6 +16,7 @@ from indexer import store
 from indexer.chunking import MAX_WORDS, OVERLAP_WORDS, chunk_document
 from indexer.embedders.base import Embedder
 from indexer.search.expansion import vocabulary
+from kb.curation.catalogue import load_curation
 from indexer.records import IndexDoc, from_document, tag_glossary
 from indexer.vectors import DEFAULT_ANN_THRESHOLD, FLAT, VectorIndex, kind_for
 from kb.errors import IndexUnavailableError
@@ -90,16 +91,19 @@ def retype_reason(gen_dir: Path, threshold: int) -> str | None:
 def update_index(index_dir: Path, docs: list[IndexDoc], embedder: Embedder, *,
                  full: bool = False, progress: bool = True,
                  ann_threshold: int = DEFAULT_ANN_THRESHOLD,
-                 expansions: list[dict[str, Any]] | None = None) -> BuildReport:
+                 expansions: list[dict[str, Any]] | None = None,
+                 best_bets: list[dict[str, str]] | None = None) -> BuildReport:
     """Bring the index in line with `docs`, re-embedding only new or changed documents.
 
     The new generation is built beside the current one and published by renaming, so a
     crash at any point leaves the previous index serving. Past `ann_threshold` vectors the
     vector index is approximate (IVF); a change of threshold alone re-saves the vectors.
     `expansions` (the taxonomy's phrases, see indexer.search.expansion) are stored in the manifest;
-    a change to them alone publishes a new generation without re-embedding anything.
+    a change to them alone publishes a new generation without re-embedding anything; so does
+    a change to the curators' `best_bets` (write-ups or collections pinned to a query).
     """
     expansions = expansions or []
+    best_bets = best_bets or []
     started = time.perf_counter()
     with gens.build_lock(index_dir):
         current = gens.current_generation(index_dir)
@@ -125,13 +129,14 @@ def update_index(index_dir: Path, docs: list[IndexDoc], embedder: Embedder, *,
             removed=gone, unchanged=len(docs) - len(changed))
         if incremental and not changed and not gone:
             retype = retype_reason(current, ann_threshold) if current is not None else None
-            rephrased = current is not None and \
-                (gens.read_manifest(current) or {}).get("expansions") != expansions
+            manifest = (gens.read_manifest(current) or {}) if current is not None else {}
+            rephrased = current is not None and (manifest.get("expansions") != expansions or
+                                                 manifest.get("best_bets", []) != best_bets)
             if retype is None and not rephrased:
                 report.seconds = time.perf_counter() - started
                 return report
             report.retyped, report.rephrased = retype is not None, rephrased
-            report.reason = retype or "the taxonomy's search phrases changed"
+            report.reason = retype or "the search phrases or best bets changed"
 
         number = gens.next_generation_number(index_dir)
         work = index_dir / f"gen-{number:08d}.building"
@@ -167,6 +172,7 @@ def update_index(index_dir: Path, docs: list[IndexDoc], embedder: Embedder, *,
             "chunking": CHUNKING, "schema": store.SCHEMA_VERSION, "documents": len(docs),
             "chunks": total_chunks, "vectors": vectors.size, "fingerprint": fingerprint(docs),
             "vector_index": vectors.describe(), "expansions": expansions,
+            "best_bets": best_bets,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         })
         final = gens.publish_generation(index_dir, work, number)
@@ -190,8 +196,11 @@ def index_content(settings: Settings, embedder: Embedder, *, full: bool = False,
                   progress: bool = True) -> tuple[Library, BuildReport]:
     """Validate the content folder and index its published write-ups (invalid ones skipped)."""
     library = load_library(settings)
+    tuning = load_curation(settings, library).tuning
     glossary = tag_glossary(library.taxonomy)
     docs = [from_document(d, glossary) for d in library.published()]
     return library, update_index(settings.index_dir, docs, embedder, full=full,
                                  progress=progress, ann_threshold=settings.ann_threshold,
-                                 expansions=vocabulary(library.taxonomy))
+                                 expansions=vocabulary(library.taxonomy, tuning.aliases),
+                                 best_bets=[{"query": b.key, "kind": b.kind, "slug": b.slug,
+                                             "note": b.note} for b in tuning.best_bets])

@@ -11,10 +11,12 @@ import numpy as np
 
 from indexer import generations as gens
 from indexer import store
+from indexer.chunking import PROFILE_HEADING
 from indexer.search.expansion import QueryExpander
 from indexer.search.spelling import Speller, count_words
 from indexer.store import StoredDoc
 from indexer.vectors import VectorIndex
+from kb.curation.search_tuning import normalise_query
 from kb.errors import IndexUnavailableError
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,7 @@ class IndexReader:
     tag_pairs: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = field(init=False)
     # The taxonomy phrases this generation was built with (query expansion).
     expander: QueryExpander = field(init=False)
+    shown_chunks: dict[int, np.ndarray] = field(default_factory=dict, init=False)
     _speller: Speller | None = field(default=None, init=False)
     _speller_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
@@ -62,6 +65,12 @@ class IndexReader:
                          if isinstance(name, str)]
                 self._speller = Speller(counts, names)
             return self._speller
+
+    def best_bets(self, query: str) -> list[dict[str, str]]:
+        """What curators pinned as the best answer to this query (compared word for word)."""
+        key = normalise_query(query)
+        return [b for b in self.manifest.get("best_bets") or []
+                if isinstance(b, dict) and b.get("query") == key and key]
 
     def __post_init__(self) -> None:
         self.expander = QueryExpander(self.manifest.get("expansions") or [])
@@ -132,6 +141,8 @@ def open_reader(index_dir: Path, model: str) -> IndexReader:
         try:
             docs = {d.id: d for d in store.load_documents(conn)}
             owners = list(store.load_chunk_owners(conn))
+            profiles = {r[0] for r in conn.execute("SELECT id FROM chunks WHERE heading = ?",
+                                                   (PROFILE_HEADING,))}
         finally:
             conn.close()
     except Exception as exc:  # sqlite3.Error, json errors: the store is unusable
@@ -142,6 +153,10 @@ def open_reader(index_dir: Path, model: str) -> IndexReader:
     for chunk_id, doc_id, _ in owners:
         grouped.setdefault(doc_id, []).append(chunk_id)
     doc_chunks = {d: np.asarray(ids, dtype=np.int64) for d, ids in grouped.items()}
+    # The passages a result may show: its own words, not the taxonomy's profile passage
+    # (unless that is all it has).
+    shown = {d: np.asarray([c for c in ids if c not in profiles] or ids, dtype=np.int64)
+             for d, ids in grouped.items()}
     postings: dict[tuple[str, str], set[int]] = {}
     for doc in docs.values():
         for field_name, values in doc.tags.items():
@@ -163,5 +178,6 @@ def open_reader(index_dir: Path, model: str) -> IndexReader:
     reader = IndexReader(gen_dir, manifest, docs, {d.slug: d for d in docs.values()}, chunk_doc,
                          doc_chunks, {k: frozenset(v) for k, v in postings.items()}, vectors,
                          problem)
+    reader.shown_chunks = shown
     reader.speller()  # built now, with the generation, rather than on someone's first search
     return reader

@@ -110,7 +110,7 @@ def test_a_new_alias_alone_publishes_a_generation_that_uses_it(fresh: Settings, 
                         encoding="utf-8")
     _, report = index_content(fresh, embedder, progress=False)
     assert report.changed and report.chunks_embedded == 0
-    assert report.reason == "the taxonomy's search phrases changed"
+    assert report.reason == "the search phrases or best bets changed"
     assert gens.current_generation(fresh.index_dir) != before
     results = engine.search(SearchQuery("TLAC"))
     assert results.notices and "(for “TLAC”)" in results.notices[0]

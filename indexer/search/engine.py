@@ -98,6 +98,7 @@ class Hit:
     group: str = "strong"  # strong | related (less closely related, shown folded)
     matched_words: tuple[str, ...] = ()  # query words found in the write-up, as it spells them
     shared_tags: tuple[tuple[str, str], ...] = ()  # (field, term) the query named
+    recommended: str | None = None  # a curator's note when this write-up is a best bet
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,8 @@ class SearchResults:
     corrected_from: str = ""  # the words as typed, when spelling correction changed them
     searched: str = ""  # the words actually searched (after correction)
     expanded: tuple[tuple[str, str, str], ...] = ()  # (field, term, label) the query named
+    # Best bets for this query: (kind, slug, note); write-ups among them lead the first page.
+    best_bets: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def pages(self) -> int:
@@ -359,16 +362,39 @@ class SearchEngine:
         top = float(scores[ordered[0]]) if len(ordered) else 0.0
         strong = int((scores[ordered] >= self.params.strong_ratio * top).sum())
         ordered = self._sorted(reader, ordered, strong, query.sort)
+        bets = reader.best_bets(text) or reader.best_bets(query.text)
+        pinned = self._pinned(reader, bets, query.filters)
+        if len(pinned):  # curators' answers first, wherever (or whether) they ranked
+            ordered = np.concatenate([pinned, ordered[~np.isin(ordered, pinned)]])
+            strong = len(pinned) + int((scores[ordered[len(pinned):]] >=
+                                        self.params.strong_ratio * top).sum())
         start = (query.page - 1) * query.page_size
         page = ordered[start:start + query.page_size].tolist()
         groups = {slot: "strong" if n < strong else "related"
                   for n, slot in enumerate(ordered.tolist()) if start <= n < start + len(page)}
         named = [(e.field, e.term) for e in expansions]
         hits = self._hits(reader, page, scores, filtered, terms, typed, groups, named)
+        notes = {b["slug"]: b.get("note", "") for b in bets if b.get("kind") == "practice"}
+        hits = [replace(h, recommended=notes[h.doc.slug]) if h.doc.slug in notes else h
+                for h in hits]
         facets = self._facets(reader, unfiltered.matched(keyword_cut, dense_cut), query.filters)
         return SearchResults(query, len(ordered), hits, facets, mode, tuple(notices),
                              confidence=confidence, strong_total=strong, searched=text,
+                             best_bets=tuple((b["kind"], b["slug"], b.get("note", ""))
+                                             for b in bets),
                              expanded=tuple((e.field, e.term, e.label) for e in expansions))
+
+    def _pinned(self, reader: IndexReader, bets: list[dict[str, str]],
+                filters: dict[str, tuple[str, ...]]) -> np.ndarray:
+        """Slots of the write-ups pinned to this query that pass the filters."""
+        allowed = reader.docs_matching(filters)
+        slots = []
+        for bet in bets:
+            doc = reader.by_slug.get(bet.get("slug", "")) if bet.get("kind") == "practice" \
+                else None
+            if doc is not None and (allowed is None or doc.id in allowed):
+                slots.append(int(np.searchsorted(reader.slot_doc, doc.id)))
+        return np.asarray(list(dict.fromkeys(slots)), dtype=np.int64)
 
     def _sorted(self, reader: IndexReader, ordered: np.ndarray, strong: int, sort: str
                 ) -> np.ndarray:
@@ -462,7 +488,9 @@ class SearchEngine:
         and meaning weighed equally, since readers look for their own words."""
         if not slots:
             return {}
-        per_doc = [reader.doc_chunks[int(reader.slot_doc[slot])] for slot in slots]
+        per_doc = [reader.shown_chunks.get(int(reader.slot_doc[slot]),
+                                           reader.doc_chunks[int(reader.slot_doc[slot])])
+                   for slot in slots]
         owner = np.repeat(np.arange(len(slots)), [len(c) for c in per_doc])
         chunks = np.concatenate(per_doc)
         if len(chunks) == len(slots):  # one passage each: nothing to choose
@@ -501,7 +529,8 @@ class SearchEngine:
             doc = reader.docs[int(reader.slot_doc[slot])]
             words = tuple(dict.fromkeys(t.casefold() for t, hit in snippet if hit))
             shared = tuple((f, v) for f, v in named if v in doc.tags.get(f, ()))
-            hits.append(Hit(doc, round(float(scores[slot]), 4), heading, anchor, snippet,
+            score = float(scores[slot]) if np.isfinite(scores[slot]) else 0.0
+            hits.append(Hit(doc, round(score, 4), heading, anchor, snippet,
                             float(kw) if np.isfinite(kw) else None,
                             float(dn) if np.isfinite(dn) else None,
                             groups.get(slot, "strong"), words, shared))

@@ -12,10 +12,12 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any
 
 from indexer.keyword import STOPWORDS
 from kb.content.taxonomy import VOCABULARIES, Taxonomy
+from kb.curation.search_tuning import TaughtAlias
 
 # Evidence strength is a judgement about a write-up, not a topic: "strong" or "proven" in a
 # query ("strong readers") must not pull in the label "Established".
@@ -30,13 +32,17 @@ def words(text: str) -> tuple[str, ...]:
     return tuple(WORD_RE.findall(text.casefold()))
 
 
-def vocabulary(taxonomy: Taxonomy) -> list[dict[str, Any]]:
-    """The phrases that name each term (its id, label and aliases), for the index manifest."""
+def vocabulary(taxonomy: Taxonomy, taught: Iterable[TaughtAlias] = ()) -> list[dict[str, Any]]:
+    """The phrases that name each term (its id, label and aliases, and the phrases curators
+    taught the search for it), for the index manifest."""
+    extra: dict[tuple[str, str], list[str]] = {}
+    for alias in taught:
+        extra.setdefault((alias.field, alias.term), []).append(alias.phrase)
     entries: list[dict[str, Any]] = []
     for field_name in EXPANDED_FIELDS:
         for term in taxonomy.vocabularies[VOCABULARIES[field_name]].terms:
-            phrases = sorted({words(key) for key in (term.id, term.label, *term.aliases)
-                              if _usable(words(key))})
+            named = (term.id, term.label, *term.aliases, *extra.get((field_name, term.id), ()))
+            phrases = sorted({words(key) for key in named if _usable(words(key))})
             if phrases:
                 entries.append({"field": field_name, "term": term.id, "label": term.label,
                                 "phrases": [" ".join(p) for p in phrases]})

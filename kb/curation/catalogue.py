@@ -8,6 +8,8 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kb.curation.search_tuning import FILE_NAME as SEARCH_TUNING_FILE
+from kb.curation.search_tuning import SearchTuning, parse_search_tuning
 from kb.curation.collection import Collection, CollectionItem, parse_collection
 from kb.curation.editing import CollectionEditor
 from kb.content.documents import Document, slug_for_filename
@@ -30,6 +32,7 @@ class Curation:
     problems: list[Problem] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     fingerprint: tuple[tuple[str, int, int], ...] = ()
+    tuning: SearchTuning = field(default_factory=SearchTuning)
 
     def __post_init__(self) -> None:
         self._docs = {d.slug: d for d in self.library.documents}
@@ -109,7 +112,7 @@ def content_fingerprint(settings: Settings) -> tuple[tuple[str, int, int], ...]:
                 for name in names:
                     stat = os.stat(os.path.join(root, name))
                     out.append((os.path.join(root, name), stat.st_size, stat.st_mtime_ns))
-    for name in ("taxonomy.yaml", "schools.yaml"):
+    for name in ("taxonomy.yaml", "schools.yaml", SEARCH_TUNING_FILE):
         path = settings.content_dir / name
         if path.exists():
             stat = path.stat()
@@ -148,7 +151,23 @@ def load_curation(settings: Settings, library: Library | None = None) -> Curatio
             skipped.append(shown)
         else:
             programmes[parsed.programme.slug] = parsed.programme
-    return Curation(library, collections, programmes, problems, skipped, fingerprint)
+    tuning = _search_tuning(settings, library, collections, problems)
+    return Curation(library, collections, programmes, problems, skipped, fingerprint, tuning)
+
+
+def _search_tuning(settings: Settings, library: Library, collections: dict[str, Collection],
+                   problems: list[Problem]) -> SearchTuning:
+    """content/search.yaml, checked against the published write-ups and collections."""
+    path = settings.content_dir / SEARCH_TUNING_FILE
+    if not path.is_file():
+        return SearchTuning()
+    text = _read(path, f"content/{SEARCH_TUNING_FILE}", problems).decode("utf-8", "replace")
+    tuning = parse_search_tuning(f"content/{SEARCH_TUNING_FILE}", text, library.taxonomy,
+                                 {d.slug for d in library.published()},
+                                 {c.slug for c in collections.values()
+                                  if c.status == "published"})
+    problems += tuning.problems
+    return tuning
 
 
 def _read(file: Path, shown: str, problems: list[Problem]) -> bytes:
