@@ -20,7 +20,7 @@ index: $(VENV)/.installed
 	$(BIN)/kb index
 
 bench: $(VENV)/.installed
-	$(BIN)/kb bench
+	$(BIN)/kb bench api
 
 # torch first, pinned to the local CPU build; a looser requirement pulls CUDA wheels.
 $(VENV)/.installed: pyproject.toml

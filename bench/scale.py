@@ -1,4 +1,4 @@
-"""`kb bench --scale`: index size, memory, build time, latency and recall of the vector index
+"""`kb bench scale`: index size, memory, build time, latency and recall of the vector index
 at growing sizes, on synthetic vectors stretched from real passage embeddings (no network)."""
 
 from __future__ import annotations

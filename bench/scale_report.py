@@ -1,4 +1,4 @@
-"""How `kb bench --scale` shows its figures: an aligned text table and a PNG of latency and
+"""How `kb bench scale` shows its figures: an aligned text table and a PNG of latency and
 recall@10 against index size (matplotlib)."""
 
 from __future__ import annotations

@@ -1,8 +1,6 @@
-"""CLI commands that drive the indexer: index, search."""
+"""CLI commands that drive the indexer: index, search, gaps."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import click
 
@@ -71,41 +69,6 @@ def search(ctx: click.Context, query: str, limit: int, **filters: tuple[str, ...
             click.echo(f"      {hit.section}: " + "".join(t for t, _ in hit.snippet)[:160])
 
 
-
-
-@click.command(name="eval")
-@click.option("--beir", "folders", multiple=True, required=True,
-              type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="A BEIR folder (corpus.jsonl, queries.jsonl, qrels/test.tsv); repeatable.")
-@click.option("--mode", type=click.Choice(["hybrid", "keyword", "dense"]), default=None,
-              help="Run one mode (default: all three, side by side).")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per mode and dataset.")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
-@click.pass_context
-def evaluate_command(ctx: click.Context, folders: tuple[Path, ...], mode: str | None,
-                     as_json: bool, quiet: bool) -> None:
-    """Measure nDCG@10, recall@100, MRR@10, build speed, latency and memory on BEIR data."""
-    import json
-
-    from bench.evaluation import MODES, evaluate, load_beir
-
-    settings = settings_of(ctx)
-    embedder = create_embedder(settings.model, settings.embedder, settings.models_dir)
-    keys = ["ndcg@10", "recall@100", "mrr@10", "index_s", "docs_per_s", "query_p50_ms",
-            "query_p95_ms", "peak_rss_mb"]
-    if not as_json:
-        click.echo(f"{'dataset':<10} {'mode':<8} " + " ".join(f"{k:>12}" for k in keys))
-    for folder in folders:
-        rows = evaluate(load_beir(folder), embedder, (mode,) if mode else MODES,
-                        progress=not quiet and not as_json)
-        for row in rows:
-            if as_json:
-                click.echo(json.dumps(row))
-            else:
-                click.echo(f"{row['dataset']:<10} {row['mode']:<8} " +
-                           " ".join(f"{row[k]:>12}" for k in keys))
-
-
 @click.command()
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV instead of a table.")
 @click.option("--days", default=90, show_default=True, type=click.IntRange(1, 3650),
@@ -132,4 +95,4 @@ def gaps(ctx: click.Context, as_csv: bool, days: int) -> None:
                    f"{cluster.last_seen[:10]}; {len(cluster.queries)} wording(s))")
 
 
-COMMANDS = [index, search, evaluate_command, gaps]
+COMMANDS = [index, search, gaps]

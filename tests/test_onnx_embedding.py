@@ -229,7 +229,7 @@ def test_bench_embedders_prints_every_backend(tmp_path: Path, monkeypatch) -> No
     (beir / "queries.jsonl").write_text(json.dumps(
         {"_id": "q1", "text": "ringing parents when a child is away"}) + "\n", encoding="utf-8")
     (beir / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\n")
-    result = CliRunner().invoke(cli, ["--data-dir", str(data), "bench", "--embedders",
+    result = CliRunner().invoke(cli, ["--data-dir", str(data), "bench", "embedders",
                                       "--corpus", str(beir), "--json"],
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output

@@ -1,4 +1,4 @@
-"""The vector index past its size threshold (IVF) and `kb bench --scale`, on real FAISS."""
+"""The vector index past its size threshold (IVF) and `kb bench scale`, on real FAISS."""
 
 from __future__ import annotations
 
@@ -175,7 +175,7 @@ def test_expanded_vectors_are_unit_length_and_near_their_base() -> None:
 def test_scale_bench_prints_figures_and_draws_the_plot(tmp_path) -> None:  # type: ignore
     plot = tmp_path / "scale.png"
     result = CliRunner().invoke(
-        cli, ["--data-dir", str(tmp_path / "var"), "bench", "--scale", "--random-base",
+        cli, ["--data-dir", str(tmp_path / "var"), "bench", "scale", "--random-base",
               "--sizes", "2000", "--queries", "30", "--plot", str(plot)],
         catch_exceptions=False)
     assert result.exit_code == 0, result.output
@@ -187,7 +187,7 @@ def test_scale_bench_prints_figures_and_draws_the_plot(tmp_path) -> None:  # typ
     assert "0.5% filter: recall@10" in result.output
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     result = CliRunner().invoke(
-        cli, ["bench", "--scale", "--random-base", "--sizes", "1000", "--queries", "10",
+        cli, ["bench", "scale", "--random-base", "--sizes", "1000", "--queries", "10",
               "--plot", str(plot), "--json"], catch_exceptions=False)
     figures = json.loads(result.stdout.splitlines()[0])
     assert figures["size"] == 1000 and figures["exact_disk_mb"] > 1
