@@ -66,7 +66,11 @@ def bench() -> None:
 @click.pass_context
 def api(ctx: click.Context, requests: int) -> None:
     """Measure index build, one-edit reindex, cold start, API latency and peak memory."""
-    from bench.api import run_bench
+    try:
+        from bench.api import run_bench
+    except ModuleNotFoundError as exc:  # httpx, part of the optional bench extra
+        raise click.ClickException(f"kb bench api needs {exc.name}, which is not installed: "
+                                   "pip install 'practice-kb[bench]'") from None
 
     figures = run_bench(settings_of(ctx), requests=requests)
     width = max(len(k) for k in figures)
@@ -86,7 +90,8 @@ def api(ctx: click.Context, requests: int) -> None:
 @click.option("--random-base", is_flag=True,
               help="Clustered random base vectors, no model (quick; optimistic).")
 @click.option("--plot", type=click.Path(path_type=Path), default=Path("docs/scale.png"),
-              show_default=True, help="Where to draw the plot.")
+              show_default=True,
+              help="Where to draw the plot (needs matplotlib: pip install 'practice-kb[bench]').")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per size.")
 @click.pass_context
 def scale(ctx: click.Context, sizes: str, queries: int, corpora: tuple[Path, ...],

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import math
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -139,6 +143,55 @@ def test_each_kb_bench_subcommand_lists_only_its_own_options() -> None:
         assert result.exit_code == 0
         assert set(re.findall(r"^  (--[a-z-]+)", result.output, re.MULTILINE)) == \
             options | {"--help"}, name
+
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVING_PACKAGES = ("kb", "indexer", "services", "webapp")
+
+
+def test_no_serving_package_imports_bench_or_matplotlib() -> None:
+    # Every import statement, including those inside functions (imported lazily).
+    problems = []
+    for package in SERVING_PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
+                         else [node.module] if isinstance(node, ast.ImportFrom)
+                         and node.module and node.level == 0 else [])
+                problems += [f"{path.relative_to(ROOT)} imports {name}" for name in names
+                             if name.split(".")[0] in ("bench", "matplotlib")]
+    assert problems == []
+
+
+def test_loading_the_server_and_the_cli_loads_neither_bench_nor_matplotlib() -> None:
+    # In a fresh process: every module of the serving packages and the whole CLI (`kb serve`
+    # lives there), so an import through a third-party library would show too.
+    script = f"""
+import importlib, pkgutil, sys
+import cli.main
+for package in {SERVING_PACKAGES!r}:
+    for info in pkgutil.walk_packages(importlib.import_module(package).__path__, package + "."):
+        importlib.import_module(info.name)
+unwanted = [name for name in sys.modules if name.split(".")[0] in ("bench", "matplotlib")]
+print(len(sys.modules), sorted(unwanted))
+"""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p))
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env,
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    count, loaded = result.stdout.strip().split(" ", 1)
+    assert int(count) > 300 and loaded == "[]"
+
+
+def test_kb_bench_api_without_httpx_says_what_to_install(tmp_path: Path, monkeypatch) -> None:  # type: ignore
+    monkeypatch.setitem(sys.modules, "httpx", None)  # as if the bench extra were missing
+    monkeypatch.delitem(sys.modules, "bench.api", raising=False)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path / "var"), "bench", "api"])
+    assert result.exit_code == 1, result.output
+    assert "kb bench api needs httpx" in result.output
+    assert "pip install 'practice-kb[bench]'" in result.output
 
 
 def test_kb_eval_runs_every_mode_through_the_real_pipeline(fresh, tmp_path: Path) -> None:  # type: ignore

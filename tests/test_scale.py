@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -192,3 +193,21 @@ def test_scale_bench_prints_figures_and_draws_the_plot(tmp_path) -> None:  # typ
     figures = json.loads(result.stdout.splitlines()[0])
     assert figures["size"] == 1000 and figures["exact_disk_mb"] > 1
     assert set(figures["filtered_recall_at_10"]) == {"10.0%", "0.5%"}
+
+
+def test_scale_bench_without_matplotlib_prints_the_figures_and_skips_only_the_plot(
+        tmp_path, monkeypatch) -> None:  # type: ignore
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if the bench extra were missing
+    plot = tmp_path / "scale.png"
+    result = CliRunner().invoke(
+        cli, ["--data-dir", str(tmp_path / "var"), "bench", "scale", "--random-base",
+              "--sizes", "1000", "--queries", "10", "--plot", str(plot)],
+        catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "recall@10" in result.stdout.splitlines()[0]
+    assert result.stdout.splitlines()[1].split()[0] == "1,000"
+    warnings = [line for line in result.stderr.splitlines() if "matplotlib" in line]
+    assert len(warnings) == 1 and "pip install 'practice-kb[bench]'" in warnings[0]
+    # Said before the measuring starts, not after it.
+    assert result.stderr.index(warnings[0]) < result.stderr.index("vectors measured")
+    assert not plot.exists() and "Plot written" not in result.output
