@@ -267,7 +267,8 @@ def scale_bench(settings: Settings, sizes: list[int], queries: int = 300,
         plot = None
     started = time.perf_counter()
     base, about = load_base(settings, list(corpora), random_base,
-                            lambda: create_embedder(settings.model))
+                            lambda: create_embedder(settings.model, settings.embedder,
+                                                    settings.models_dir))
     load = os.getloadavg()[0]
     lines = [
         f"Base: {about}.",

@@ -14,11 +14,12 @@ from indexer import generations as gens
 from bench import synthetic
 from indexer.pipeline import update_index
 from indexer.records import plain_doc
-from bench.scale import parse_sizes
+from bench.scale import parse_sizes, scale_bench
 from indexer.search.engine import SearchEngine, SearchQuery
 from indexer.vectors import FLAT, IVF, VectorIndex, kind_for
 from kb.errors import BadInputError
 from cli.main import cli
+from conftest import make_library
 
 THRESHOLD = 500
 
@@ -211,3 +212,21 @@ def test_scale_bench_without_matplotlib_prints_the_figures_and_skips_only_the_pl
     # Said before the measuring starts, not after it.
     assert result.stderr.index(warnings[0]) < result.stderr.index("vectors measured")
     assert not plot.exists() and "Plot written" not in result.output
+
+
+def test_scale_bench_embeds_with_the_configured_backend_and_model_folder(tmp_path, monkeypatch
+                                                                        ) -> None:  # type: ignore
+    # Plumbing only: the real embedding of a real base is what `kb bench scale` measures.
+    from indexer.embedders import factory
+
+    settings = make_library(tmp_path)
+    asked = []
+
+    def record(*args):  # type: ignore[no-untyped-def]
+        asked.append(args)
+        raise RuntimeError("stop before embedding")
+
+    monkeypatch.setattr(factory, "create_embedder", record)
+    with pytest.raises(RuntimeError, match="stop before embedding"):
+        scale_bench(settings, [1000], queries=10, plot=None, progress=lambda line: None)
+    assert asked == [(settings.model, settings.embedder, settings.models_dir)]
