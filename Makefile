@@ -19,8 +19,8 @@ test: $(VENV)/.installed-test browser pdf-libs
 index: $(VENV)/.installed
 	$(BIN)/kb index
 
-bench: $(VENV)/.installed
-	$(BIN)/kb bench
+bench: $(VENV)/.installed-bench
+	$(BIN)/kb bench api
 
 # torch first, pinned to the local CPU build; a looser requirement pulls CUDA wheels.
 $(VENV)/.installed: pyproject.toml
@@ -30,7 +30,12 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $@
+
+# The bench extra (matplotlib, httpx) for `kb bench`; `make run` does without it.
+$(VENV)/.installed-bench: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[bench]'
 	touch $@
 
 # Browser tests drive Debian's Chromium (Playwright's own browser download cannot work here).

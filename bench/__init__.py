@@ -1,1 +1,2 @@
-"""Measurement, never imported by the server: `kb eval` (retrieval quality) and `kb bench` (speed, memory, scale, embedders)."""
+"""Measurement, never imported by the server: `kb eval` (retrieval quality) and `kb bench`
+(speed, memory, scale, embedders)."""

@@ -1,4 +1,4 @@
-"""`kb bench`: measured figures for the bundled library (build, reindex, cold start, latency,
+"""`kb bench api`: measured figures for the bundled library (build, reindex, cold start, latency,
 memory), printed rather than asserted."""
 
 from __future__ import annotations

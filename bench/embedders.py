@@ -1,4 +1,4 @@
-"""`kb bench --embedders`: documents/s, query latency and agreement of each embedding backend,
+"""`kb bench embedders`: documents/s, query latency and agreement of each embedding backend,
 on the same passages the index would embed (the product's chunking of a BEIR corpus)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`kb bench --scale`: index size, memory, build time, latency and recall of the vector index
+"""`kb bench scale`: index size, memory, build time, latency and recall of the vector index
 at growing sizes, on synthetic vectors stretched from real passage embeddings (no network)."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from indexer.chunking import chunk_document
 from indexer.embedders.base import Embedder
 from bench.evaluation import percentile, read_corpus
 from indexer.records import from_document
-from bench.scale_report import format_filtered, table
+from bench.scale_report import format_filtered, plotting_available, table
 from indexer.vectors import FLAT, IVF, VectorIndex, kind_for
 from kb.errors import BadInputError
 from kb.content.library import load_library
@@ -254,12 +254,21 @@ def scale_bench(settings: Settings, sizes: list[int], queries: int = 300,
                 plot: Path | None = None, as_json: bool = False,
                 echo: Callable[[str], None] = print,
                 progress: Callable[[str], None] = print) -> list[ScaleRow]:
-    """Run the whole scale bench: build the base, measure each size, print, draw the plot."""
+    """Run the whole scale bench: build the base, measure each size, print, draw the plot.
+
+    Without matplotlib (the `bench` extra) the figures are still measured and printed; the
+    plot is skipped, with a warning given before the minutes of measuring rather than after.
+    """
     from indexer.embedders.factory import create_embedder
 
+    if plot is not None and not plotting_available():
+        progress("Warning: matplotlib is not installed, so no plot will be drawn (the figures "
+                 "are printed as usual); for the plot: pip install 'practice-kb[bench]'")
+        plot = None
     started = time.perf_counter()
     base, about = load_base(settings, list(corpora), random_base,
-                            lambda: create_embedder(settings.model))
+                            lambda: create_embedder(settings.model, settings.embedder,
+                                                    settings.models_dir))
     load = os.getloadavg()[0]
     lines = [
         f"Base: {about}.",

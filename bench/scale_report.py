@@ -1,8 +1,9 @@
-"""How `kb bench --scale` shows its figures: an aligned text table and a PNG of latency and
-recall@10 against index size (matplotlib)."""
+"""How `kb bench scale` shows its figures: an aligned text table and a PNG of latency and
+recall@10 against index size (matplotlib, the optional `bench` extra)."""
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import os
 import textwrap
@@ -40,6 +41,11 @@ def table(rows: list[ScaleRow]) -> list[str]:
     cells = [HEADER] + [format_row(r) for r in rows]
     widths = [max(len(line[i]) for line in cells) for i in range(len(HEADER))]
     return ["  ".join(c.rjust(w) for c, w in zip(line, widths)) for line in cells]
+
+
+def plotting_available() -> bool:
+    """Whether matplotlib (the optional `bench` extra) is installed, so a plot can be drawn."""
+    return importlib.util.find_spec("matplotlib") is not None
 
 
 def plot_scale(rows: list[ScaleRow], path: Path, caption: str) -> None:

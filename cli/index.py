@@ -1,8 +1,6 @@
-"""CLI commands that drive the indexer: index, search."""
+"""CLI commands that drive the indexer: index, search, gaps."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import click
 
@@ -71,54 +69,6 @@ def search(ctx: click.Context, query: str, limit: int, **filters: tuple[str, ...
             click.echo(f"      {hit.section}: " + "".join(t for t, _ in hit.snippet)[:160])
 
 
-
-
-@click.command(name="eval")
-@click.option("--beir", "folders", multiple=True,
-              type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="A BEIR folder (corpus.jsonl, queries.jsonl, qrels/test.tsv); repeatable.")
-@click.option("--queries", "query_file", default=None,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A YAML file of hand-judged teacher queries, run against the content "
-                   "folder (e.g. tests/queries.yaml).")
-@click.option("--mode", type=click.Choice(["hybrid", "keyword", "dense"]), default=None,
-              help="Run one mode (default: all three, side by side).")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per mode and dataset.")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
-@click.pass_context
-def evaluate_command(ctx: click.Context, folders: tuple[Path, ...], query_file: Path | None,
-                     mode: str | None, as_json: bool, quiet: bool) -> None:
-    """Measure retrieval quality: BEIR sets (nDCG@10, recall@100, MRR@10, build speed,
-    latency, memory) or the teacher query set (hit@1, hit@5, MRR@10, recall@10)."""
-    import json
-
-    from bench.evaluation import MODES, evaluate, load_beir
-
-    if not folders and query_file is None:
-        raise click.UsageError("give --beir FOLDER (repeatable) or --queries FILE")
-    settings = settings_of(ctx)
-    embedder = create_embedder(settings.model, settings.embedder, settings.models_dir)
-    if query_file is not None:
-        from bench.teacher_queries import evaluate_queries, format_report, load_queries
-
-        report = evaluate_queries(settings, embedder, load_queries(query_file),
-                                  (mode,) if mode else MODES, progress=not quiet and not as_json)
-        click.echo(json.dumps(report) if as_json else format_report(report))
-    keys = ["ndcg@10", "recall@100", "mrr@10", "index_s", "docs_per_s", "query_p50_ms",
-            "query_p95_ms", "peak_rss_mb"]
-    if folders and not as_json:
-        click.echo(f"{'dataset':<10} {'mode':<8} " + " ".join(f"{k:>12}" for k in keys))
-    for folder in folders:
-        rows = evaluate(load_beir(folder), embedder, (mode,) if mode else MODES,
-                        progress=not quiet and not as_json)
-        for row in rows:
-            if as_json:
-                click.echo(json.dumps(row))
-            else:
-                click.echo(f"{row['dataset']:<10} {row['mode']:<8} " +
-                           " ".join(f"{row[k]:>12}" for k in keys))
-
-
 @click.command()
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV instead of a table.")
 @click.option("--days", default=90, show_default=True, type=click.IntRange(1, 3650),
@@ -145,4 +95,4 @@ def gaps(ctx: click.Context, as_csv: bool, days: int) -> None:
                    f"{cluster.last_seen[:10]}; {len(cluster.queries)} wording(s))")
 
 
-COMMANDS = [index, search, evaluate_command, gaps]
+COMMANDS = [index, search, gaps]

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import math
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -90,36 +95,103 @@ def test_the_scale_bench_reads_a_corpus_with_the_same_checks(tmp_path: Path) -> 
         corpus_texts(tmp_path / "nowhere")
 
 
-def test_kb_bench_refuses_two_benchmarks_at_once() -> None:
-    result = CliRunner().invoke(cli, ["bench", "--scale", "--embedders"])
-    assert result.exit_code == 2
-    assert "--scale and --embedders are two separate benchmarks" in result.output
+# Each benchmark's own options; every other option of `kb bench` is refused by the others.
+BENCH_OPTIONS = {
+    "api": {"--requests"},
+    "scale": {"--sizes", "--queries", "--corpus", "--random-base", "--plot", "--json"},
+    "embedders": {"--corpus", "--limit", "--json"},
+}
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--limit", "5"], "--limit is for --embedders, not for the API benchmark"),
-    (["--json"], "--json is for --scale and --embedders, not for the API benchmark"),
-    (["--scale", "--requests", "20"], "--requests is for the API benchmark"),
-    (["--scale", "--limit", "5"], "--limit is for --embedders, not for --scale"),
-    (["--embedders", "--sizes", "1000"], "--sizes is for --scale, not for --embedders"),
-    (["--embedders", "--random-base"], "--random-base is for --scale, not for --embedders"),
-    (["--embedders", "--plot", "x.png"], "--plot is for --scale, not for --embedders"),
+def test_kb_bench_runs_one_benchmark_at_a_time(tmp_path: Path, monkeypatch) -> None:  # type: ignore
+    # In an empty folder: were the call accepted, the benchmark would fail fast there.
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path / "var"), "bench", "scale",
+                                      "embedders"])
+    assert result.exit_code == 2, result.output
+    assert "unexpected extra argument (embedders)" in result.output
+    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path / "var"), "bench", "--scale"])
+    assert result.exit_code == 2 and "No such option" in result.output
+
+
+@pytest.mark.parametrize(("args", "option"), [
+    (["api", "--limit", "5"], "--limit"),
+    (["api", "--json"], "--json"),
+    (["scale", "--requests", "20"], "--requests"),
+    (["scale", "--limit", "5"], "--limit"),
+    (["embedders", "--sizes", "1000"], "--sizes"),
+    (["embedders", "--random-base"], "--random-base"),
+    (["embedders", "--plot", "x.png"], "--plot"),
 ])
-def test_kb_bench_refuses_options_of_another_benchmark(args: list[str], message: str,
+def test_kb_bench_refuses_options_of_another_benchmark(args: list[str], option: str,
                                                        tmp_path: Path, monkeypatch) -> None:  # type: ignore
     # In an empty folder: were the option not refused, the benchmark would fail fast there
     # rather than run for minutes or redraw docs/scale.png in the project.
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path / "var"), "bench", *args])
     assert result.exit_code == 2, result.output
-    assert message in result.output
+    assert f"No such option '{option}'" in result.output
+    assert f"bench {args[0]} --help" in result.output  # the help to read names the benchmark
 
 
-def test_every_kb_bench_option_belongs_to_a_benchmark() -> None:
-    from cli.main import BENCH_OPTIONS, bench
+def test_each_kb_bench_subcommand_lists_only_its_own_options() -> None:
+    result = CliRunner().invoke(cli, ["bench", "--help"], catch_exceptions=False)
+    listed = re.findall(r"^  ([a-z]+)  ", result.output.split("Commands:")[1], re.MULTILINE)
+    assert sorted(listed) == sorted(BENCH_OPTIONS)
+    for name, options in BENCH_OPTIONS.items():
+        result = CliRunner().invoke(cli, ["bench", name, "--help"], catch_exceptions=False)
+        assert result.exit_code == 0
+        assert set(re.findall(r"^  (--[a-z-]+)", result.output, re.MULTILINE)) == \
+            options | {"--help"}, name
 
-    names = {p.name for p in bench.params} - {"scale", "embedders"}
-    assert names == set(BENCH_OPTIONS)
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVING_PACKAGES = ("kb", "indexer", "services", "webapp")
+
+
+def test_no_serving_package_imports_bench_or_matplotlib() -> None:
+    # Every import statement, including those inside functions (imported lazily).
+    problems = []
+    for package in SERVING_PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
+                         else [node.module] if isinstance(node, ast.ImportFrom)
+                         and node.module and node.level == 0 else [])
+                problems += [f"{path.relative_to(ROOT)} imports {name}" for name in names
+                             if name.split(".")[0] in ("bench", "matplotlib")]
+    assert problems == []
+
+
+def test_loading_the_server_and_the_cli_loads_neither_bench_nor_matplotlib() -> None:
+    # In a fresh process: every module of the serving packages and the whole CLI (`kb serve`
+    # lives there), so an import through a third-party library would show too.
+    script = f"""
+import importlib, pkgutil, sys
+import cli.main
+for package in {SERVING_PACKAGES!r}:
+    for info in pkgutil.walk_packages(importlib.import_module(package).__path__, package + "."):
+        importlib.import_module(info.name)
+unwanted = [name for name in sys.modules if name.split(".")[0] in ("bench", "matplotlib")]
+print(len(sys.modules), sorted(unwanted))
+"""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p))
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env,
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    count, loaded = result.stdout.strip().split(" ", 1)
+    assert int(count) > 300 and loaded == "[]"
+
+
+def test_kb_bench_api_without_httpx_says_what_to_install(tmp_path: Path, monkeypatch) -> None:  # type: ignore
+    monkeypatch.setitem(sys.modules, "httpx", None)  # as if the bench extra were missing
+    monkeypatch.delitem(sys.modules, "bench.api", raising=False)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path / "var"), "bench", "api"])
+    assert result.exit_code == 1, result.output
+    assert "kb bench api needs httpx" in result.output
+    assert "pip install 'practice-kb[bench]'" in result.output
 
 
 def test_kb_eval_runs_every_mode_through_the_real_pipeline(fresh, tmp_path: Path) -> None:  # type: ignore

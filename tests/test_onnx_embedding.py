@@ -229,7 +229,7 @@ def test_bench_embedders_prints_every_backend(tmp_path: Path, monkeypatch) -> No
     (beir / "queries.jsonl").write_text(json.dumps(
         {"_id": "q1", "text": "ringing parents when a child is away"}) + "\n", encoding="utf-8")
     (beir / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\n")
-    result = CliRunner().invoke(cli, ["--data-dir", str(data), "bench", "--embedders",
+    result = CliRunner().invoke(cli, ["--data-dir", str(data), "bench", "embedders",
                                       "--corpus", str(beir), "--json"],
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
@@ -241,3 +241,29 @@ def test_bench_embedders_prints_every_backend(tmp_path: Path, monkeypatch) -> No
     assert all(row["ndcg@10_dense"] == 1.0 for row in rows.values())
     assert rows["onnx"]["min_cos_vs_torch"] > 0.999
     assert 0.95 < rows["onnx-int8"]["mean_cos_vs_torch"] < 1.0
+
+
+def test_without_a_fallback_a_failed_build_is_raised(tmp_path: Path, monkeypatch) -> None:  # type: ignore
+    def broken_export(source: Path, target: Path) -> None:
+        raise RuntimeError("exporter exploded")
+
+    monkeypatch.setattr(onnx_embedding, "_export", broken_export)
+    embedder = OnnxEmbedder(BUNDLED_MODEL, tmp_path / "models", quantised=True)
+    with pytest.raises(RuntimeError, match="exporter exploded"):
+        embedder.encode_query("anything")
+
+
+def test_embedder_backends_import_only_the_base_module() -> None:
+    import ast
+
+    folder = Path(onnx_embedding.__file__).parent
+    imported = {}
+    for path in folder.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported[path.stem] = {node.module.rsplit(".", 1)[1] for node in ast.walk(tree)
+                               if isinstance(node, ast.ImportFrom) and node.module
+                               and node.module.startswith("indexer.embedders.")}
+    assert imported.pop("factory") == {"base", "sentence_transformer", "onnx_runtime"}
+    assert imported.pop("base") == set()
+    assert {name: found - {"base"} for name, found in imported.items()} == \
+        {"__init__": set(), "onnx_runtime": set(), "sentence_transformer": set()}

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+
+import click
 
 from kb.settings import SETTING_NAMES
 from cli.main import cli
@@ -13,6 +16,20 @@ README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encodi
 def test_every_cli_command_is_in_the_readme() -> None:
     for name in cli.commands:
         assert f"kb {name}" in README, name
+
+
+def test_every_subcommand_of_a_group_is_in_the_readme() -> None:
+    # On a line naming its group: in full (`kb bench scale`) or alone after the group's first
+    # subcommand, as the command table does (`kb collection list` / `show SLUG`).
+    lines = README.splitlines()
+    for name, group in cli.commands.items():
+        if not isinstance(group, click.Group):
+            continue
+        assert group.commands, name
+        for sub in group.commands:
+            pattern = re.compile(rf"`(kb {name} )?{re.escape(sub)}\b")
+            assert any(f"kb {name} " in line and pattern.search(line) for line in lines), \
+                f"kb {name} {sub}"
 
 
 def test_every_setting_is_in_the_readme() -> None:

@@ -1,8 +1,9 @@
-"""The vector index past its size threshold (IVF) and `kb bench --scale`, on real FAISS."""
+"""The vector index past its size threshold (IVF) and `kb bench scale`, on real FAISS."""
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,11 +14,12 @@ from indexer import generations as gens
 from bench import synthetic
 from indexer.pipeline import update_index
 from indexer.records import plain_doc
-from bench.scale import parse_sizes
+from bench.scale import parse_sizes, scale_bench
 from indexer.search.engine import SearchEngine, SearchQuery
 from indexer.vectors import FLAT, IVF, VectorIndex, kind_for
 from kb.errors import BadInputError
 from cli.main import cli
+from conftest import make_library
 
 THRESHOLD = 500
 
@@ -175,7 +177,7 @@ def test_expanded_vectors_are_unit_length_and_near_their_base() -> None:
 def test_scale_bench_prints_figures_and_draws_the_plot(tmp_path) -> None:  # type: ignore
     plot = tmp_path / "scale.png"
     result = CliRunner().invoke(
-        cli, ["--data-dir", str(tmp_path / "var"), "bench", "--scale", "--random-base",
+        cli, ["--data-dir", str(tmp_path / "var"), "bench", "scale", "--random-base",
               "--sizes", "2000", "--queries", "30", "--plot", str(plot)],
         catch_exceptions=False)
     assert result.exit_code == 0, result.output
@@ -187,8 +189,44 @@ def test_scale_bench_prints_figures_and_draws_the_plot(tmp_path) -> None:  # typ
     assert "0.5% filter: recall@10" in result.output
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     result = CliRunner().invoke(
-        cli, ["bench", "--scale", "--random-base", "--sizes", "1000", "--queries", "10",
+        cli, ["bench", "scale", "--random-base", "--sizes", "1000", "--queries", "10",
               "--plot", str(plot), "--json"], catch_exceptions=False)
     figures = json.loads(result.stdout.splitlines()[0])
     assert figures["size"] == 1000 and figures["exact_disk_mb"] > 1
     assert set(figures["filtered_recall_at_10"]) == {"10.0%", "0.5%"}
+
+
+def test_scale_bench_without_matplotlib_prints_the_figures_and_skips_only_the_plot(
+        tmp_path, monkeypatch) -> None:  # type: ignore
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if the bench extra were missing
+    plot = tmp_path / "scale.png"
+    result = CliRunner().invoke(
+        cli, ["--data-dir", str(tmp_path / "var"), "bench", "scale", "--random-base",
+              "--sizes", "1000", "--queries", "10", "--plot", str(plot)],
+        catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "recall@10" in result.stdout.splitlines()[0]
+    assert result.stdout.splitlines()[1].split()[0] == "1,000"
+    warnings = [line for line in result.stderr.splitlines() if "matplotlib" in line]
+    assert len(warnings) == 1 and "pip install 'practice-kb[bench]'" in warnings[0]
+    # Said before the measuring starts, not after it.
+    assert result.stderr.index(warnings[0]) < result.stderr.index("vectors measured")
+    assert not plot.exists() and "Plot written" not in result.output
+
+
+def test_scale_bench_embeds_with_the_configured_backend_and_model_folder(tmp_path, monkeypatch
+                                                                        ) -> None:  # type: ignore
+    # Plumbing only: the real embedding of a real base is what `kb bench scale` measures.
+    from indexer.embedders import factory
+
+    settings = make_library(tmp_path)
+    asked = []
+
+    def record(*args):  # type: ignore[no-untyped-def]
+        asked.append(args)
+        raise RuntimeError("stop before embedding")
+
+    monkeypatch.setattr(factory, "create_embedder", record)
+    with pytest.raises(RuntimeError, match="stop before embedding"):
+        scale_bench(settings, [1000], queries=10, plot=None, progress=lambda line: None)
+    assert asked == [(settings.model, settings.embedder, settings.models_dir)]

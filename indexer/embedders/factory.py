@@ -19,7 +19,8 @@ def create_embedder(model: str, backend: str = EMBEDDERS[0],
     """The embedder for the model and backend settings (KB_MODEL, KB_EMBEDDER, KB_DATA_DIR).
 
     The ONNX backends build their model files in `models_dir` at first use; when
-    onnxruntime is not installed, or the build fails, they say so once and use torch.
+    onnxruntime is not installed, or the build fails, they say so once and use torch. The
+    backends never import each other: this factory hands the ONNX one its torch fallback.
     """
     if backend not in EMBEDDERS:
         raise BadInputError(f"setting KB_EMBEDDER must be one of {', '.join(EMBEDDERS)}, "
@@ -34,4 +35,5 @@ def create_embedder(model: str, backend: str = EMBEDDERS[0],
         return SentenceTransformerEmbedder(model)
     from indexer.embedders.onnx_runtime import OnnxEmbedder
 
-    return OnnxEmbedder(model, models_dir, quantised=backend == "onnx-int8")
+    return OnnxEmbedder(model, models_dir, quantised=backend == "onnx-int8",
+                        fallback=lambda: SentenceTransformerEmbedder(model))

@@ -12,14 +12,14 @@ import shutil
 import tempfile
 import threading
 import warnings
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from indexer.embedders.base import Embedder, ProgressFn, QueryCache, resolve_model_path
-from indexer.embedders.sentence_transformer import SentenceTransformerEmbedder
 from indexer.generations import write_json_atomic
 from kb.settings import BUNDLED_MODEL
 
@@ -203,16 +203,21 @@ def _open_session(path: Path) -> Any:
 
 
 class OnnxEmbedder:
-    """MiniLM on ONNX Runtime with the `tokenizers` package; falls back to torch if it must.
+    """MiniLM on ONNX Runtime with the `tokenizers` package; falls back to another embedder
+    (torch, handed in by the factory) if it must.
 
     Each text is run on its own: dynamic quantisation scales activations per call, so a text
     batched with others would get a slightly different vector, and incremental and full
     builds would disagree. Runs are single-threaded; documents run in parallel, one per
     core at a time (about twice the throughput of batches of 32 here).
+
+    `fallback` makes the embedder used instead when the ONNX model cannot be built or
+    loaded (called once, then); without one, that failure is raised.
     """
 
     def __init__(self, model: str, models_dir: Path, quantised: bool = True,
-                 workers: int | None = None) -> None:
+                 workers: int | None = None,
+                 fallback: Callable[[], Embedder] | None = None) -> None:
         self.model = model
         self.models_dir = models_dir
         self.quantised = quantised
@@ -220,7 +225,8 @@ class OnnxEmbedder:
         self.built = False  # whether this instance exported the model (tests read it)
         self._session: Any = None
         self._tokenizer: Any = None
-        self._fallback: SentenceTransformerEmbedder | None = None
+        self._make_fallback = fallback
+        self._fallback: Embedder | None = None
         self._lock = threading.Lock()
         self._cache = QueryCache()
 
@@ -239,15 +245,17 @@ class OnnxEmbedder:
         return int(self._session.get_outputs()[0].shape[-1])
 
     def _ready(self) -> Embedder | None:
-        """Build or load the ONNX model once; None when ready, else the torch fallback."""
+        """Build or load the ONNX model once; None when ready, else the fallback embedder."""
         with self._lock:
             if self._session is None and self._fallback is None:
                 try:
                     self._load()
-                except Exception as exc:  # any failure to build or load means torch instead
+                except Exception as exc:  # any failure to build or load means the fallback
+                    if self._make_fallback is None:
+                        raise
                     log.warning("ONNX embedder unavailable (%s: %s); using torch instead",
                                 type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
-                    self._fallback = SentenceTransformerEmbedder(self.model)
+                    self._fallback = self._make_fallback()
             return self._fallback
 
     def _load(self) -> None:
