@@ -56,8 +56,10 @@ def tag_glossary(taxonomy: Taxonomy) -> dict[tuple[str, str], str]:
     out = {}
     for field_name in PROFILE_FIELDS:
         for term in taxonomy.for_field(field_name).terms:
+            said = "; ".join(term.phrases)
             out[(field_name, term.id)] = term.label + (f": {term.description}"
-                                                       if term.description else "")
+                                                       if term.description else "") + \
+                (f" ({said})" if said else "")
     return out
 
 

@@ -32,6 +32,9 @@ class Term:
     label: str
     description: str
     aliases: tuple[str, ...] = ()
+    # Everyday descriptions teachers give of the term: matched by meaning (embedded with each
+    # write-up tagged with it), never as tags or search phrases.
+    phrases: tuple[str, ...] = ()
     evidence_source: str = ""
     evidence_url: str = ""
     evidence_summary: str = ""
@@ -101,6 +104,9 @@ class Taxonomy:
         return f"unknown {field} tag {str(tag)!r}{hint} (terms are listed in taxonomy.yaml)"
 
 
+TERM_KEYS = {"label", "description", "aliases", "phrases", "evidence"}
+
+
 def load_taxonomy(path: Path) -> Taxonomy:
     """Read taxonomy.yaml; raise ValidationError naming the line of any problem."""
     name = str(path)
@@ -135,10 +141,24 @@ def load_taxonomy(path: Path) -> Taxonomy:
                 problems.append(Problem(name, line, f"{vocab_name}.{term_id}.aliases",
                                         "aliases must be a list of strings"))
                 continue
+            phrases = raw.get("phrases") or []
+            if not isinstance(phrases, list) or not all(isinstance(p, str) for p in phrases):
+                problems.append(Problem(name, located.line_of(vocab_name, str(term_id), "phrases",
+                                                               default=line),
+                                        f"{vocab_name}.{term_id}.phrases",
+                                        "phrases must be a list of strings"))
+                continue
+            unknown = sorted(set(raw) - TERM_KEYS)
+            if unknown:
+                problems.append(Problem(name, located.line_of(vocab_name, str(term_id), unknown[0],
+                                                               default=line),
+                                        f"{vocab_name}.{term_id}.{unknown[0]}",
+                                        f"unknown key; a term has {', '.join(sorted(TERM_KEYS))}"))
+                continue
             evidence = raw.get("evidence") or {}
             terms.append(Term(
                 id=str(term_id), label=raw["label"], description=str(raw.get("description", "")),
-                aliases=tuple(aliases),
+                aliases=tuple(aliases), phrases=tuple(phrases),
                 evidence_source=str(evidence.get("source", "")),
                 evidence_url=str(evidence.get("url", "")),
                 evidence_summary=str(evidence.get("summary", "")),
