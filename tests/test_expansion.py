@@ -137,3 +137,18 @@ def test_malformed_phrases_in_a_manifest_are_skipped_not_fatal(fresh: Settings, 
 def test_the_search_page_says_what_else_was_searched_for(client: TestClient) -> None:
     page = client.get("/search", params={"q": "FSM"}).text
     assert "Also searched for Disadvantaged pupils (for “FSM”)." in page
+
+
+def test_contractions_never_name_a_term() -> None:
+    from indexer.search.expansion import QueryExpander, words
+
+    expander = QueryExpander([{"field": "subjects", "term": "re", "label": "Religious education",
+                               "phrases": ["re"]},
+                              {"field": "pupil_groups", "term": "looked-after",
+                               "label": "Looked-after children",
+                               "phrases": ["lac"]}])
+    assert expander.expand("we're struggling and they’re bored") == []
+    assert [e.term for e in expander.expand("RE lessons")] == ["re"]
+    assert [e.term for e in expander.expand("our LAC's progress")] == \
+        ["looked-after"]
+    assert words("We're D&T") == ("we", "d", "t")

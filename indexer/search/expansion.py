@@ -23,13 +23,21 @@ from kb.curation.search_tuning import TaughtAlias
 # query ("strong readers") must not pull in the label "Established".
 EXPANDED_FIELDS = ("subjects", "interventions", "phase", "key_stages", "pupil_groups")
 MAX_TERMS = 4  # at most this many terms expand one query, in the order they appear
-WORD_RE = re.compile(r"\w+", re.UNICODE)
+# A word, with an English contraction or possessive kept on it ("we're", "children's") so that
+# its tail is never read as a word of its own ("re" is religious education).
+WORD_RE = re.compile(r"\w+(?:['\u2019](?:re|ve|ll|d|t|s|m)\b)?", re.UNICODE | re.IGNORECASE)
+TAIL_RE = re.compile(r"['\u2019]\w+$")
+
+
+def _word(token: str) -> str:
+    """A matched word without its contraction tail, case-folded."""
+    return TAIL_RE.sub("", token).casefold()
 log = logging.getLogger(__name__)
 
 
 def words(text: str) -> tuple[str, ...]:
     """Case-folded words: 'D&T' -> ('d', 't'), 'Key stage 3' -> ('key', 'stage', '3')."""
-    return tuple(WORD_RE.findall(text.casefold()))
+    return tuple(_word(w) for w in WORD_RE.findall(text))
 
 
 def vocabulary(taxonomy: Taxonomy, taught: Iterable[TaughtAlias] = ()) -> list[dict[str, Any]]:
@@ -92,7 +100,7 @@ class QueryExpander:
     def expand(self, text: str) -> list[Expanded]:
         """The terms the query names whose label it does not already spell out."""
         spans = list(WORD_RE.finditer(text))
-        query = tuple(m.group().casefold() for m in spans)
+        query = tuple(_word(m.group()) for m in spans)
         present = set(query)
         found: dict[tuple[str, str], Expanded] = {}
         start = 0
