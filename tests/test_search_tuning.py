@@ -63,24 +63,24 @@ def test_editor_refuses_an_invalid_change_and_leaves_the_file(fresh: Settings) -
 def test_taught_phrase_and_best_bet_apply_without_re_embedding(fresh: Settings,
                                                                embedder: Embedder) -> None:
     engine = SearchEngine(fresh.index_dir, embedder)
-    assert engine.search(SearchQuery("kids bunking off")).expanded == ()
+    assert engine.search(SearchQuery("kids doing a vanishing act")).expanded == ()
     edit = editor(fresh)
-    edit.add_alias("bunking off", "interventions", "attendance", by="c@school.example")
-    edit.add_best_bet("Bunking off!", "practice", "whole-class-feedback-science",
+    edit.add_alias("doing a vanishing act", "interventions", "attendance", by="c@school.example")
+    edit.add_best_bet("Doing a vanishing act!", "practice", "whole-class-feedback-science",
                       "Curator's pick", by="c@school.example")
     _, report = index_content(fresh, embedder, progress=False)
     assert report.chunks_embedded == 0 and report.rephrased
     engine.refresh()
-    results = engine.search(SearchQuery("kids bunking off"))
+    results = engine.search(SearchQuery("kids doing a vanishing act"))
     assert ("interventions", "attendance", "Attendance") in results.expanded
-    pinned = engine.search(SearchQuery("bunking off"))
+    pinned = engine.search(SearchQuery("doing a vanishing act"))
     assert pinned.hits[0].doc.slug == "whole-class-feedback-science"
     assert pinned.hits[0].recommended == "Curator's pick"
     assert pinned.best_bets == (("practice", "whole-class-feedback-science", "Curator's pick"),)
-    edit.remove_best_bet("bunking   off", "practice", "whole-class-feedback-science")
+    edit.remove_best_bet("doing a   vanishing act", "practice", "whole-class-feedback-science")
     index_content(fresh, embedder, progress=False)
     engine.refresh()
-    assert engine.search(SearchQuery("bunking off")).best_bets == ()
+    assert engine.search(SearchQuery("doing a vanishing act")).best_bets == ()
     engine.close()
 
 
