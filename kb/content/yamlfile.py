@@ -7,6 +7,9 @@ from typing import Any
 
 import yaml
 
+# A step of a key path: a mapping key (text) or a list position (counted from 0).
+Step = str | int
+
 
 class YamlSyntaxError(ValueError):
     """YAML that cannot be parsed; carries the 1-based line of the fault."""
@@ -20,13 +23,13 @@ class YamlSyntaxError(ValueError):
 class LocatedYaml:
     """Parsed YAML plus the line of each key path, e.g. ("evidence", "strength") -> 14.
 
-    List items appear under their position: ("items", "0") is the first item's line.
+    List items appear under their position: ("items", 0) is the first item's line.
     """
 
     data: Any
-    lines: dict[tuple[str, ...], int] = field(default_factory=dict)
+    lines: dict[tuple[Step, ...], int] = field(default_factory=dict)
 
-    def line_of(self, *path: str, default: int = 0) -> int:
+    def line_of(self, *path: Step, default: int = 0) -> int:
         while path:
             if path in self.lines:
                 return self.lines[path]
@@ -55,7 +58,7 @@ _StrictLoader.add_constructor(
 )
 
 
-def _record_lines(node: yaml.Node, prefix: tuple[str, ...], out: dict[tuple[str, ...], int],
+def _record_lines(node: yaml.Node, prefix: tuple[Step, ...], out: dict[tuple[Step, ...], int],
                   line_offset: int) -> None:
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
@@ -64,9 +67,9 @@ def _record_lines(node: yaml.Node, prefix: tuple[str, ...], out: dict[tuple[str,
                 out[path] = key_node.start_mark.line + 1 + line_offset
                 _record_lines(value_node, path, out, line_offset)
     elif isinstance(node, yaml.SequenceNode):
-        # List items are keyed by their 0-based position, e.g. ("items", "2", "writeup").
+        # List items are keyed by their 0-based position, e.g. ("items", 2, "writeup").
         for index, item_node in enumerate(node.value):
-            path = prefix + (str(index),)
+            path = prefix + (index,)
             out[path] = item_node.start_mark.line + 1 + line_offset
             _record_lines(item_node, path, out, line_offset)
 
@@ -91,6 +94,6 @@ def load_located(text: str, line_offset: int = 0) -> LocatedYaml:
         raise YamlSyntaxError(f"malformed YAML: {reason}", line) from None
     except yaml.YAMLError as exc:
         raise YamlSyntaxError(f"malformed YAML: {exc}", 1 + line_offset) from None
-    lines: dict[tuple[str, ...], int] = {}
+    lines: dict[tuple[Step, ...], int] = {}
     _record_lines(node, (), lines, line_offset)
     return LocatedYaml(data, lines)
