@@ -132,7 +132,7 @@ def read_content_file(path: str, raw: bytes, max_bytes: int, front_matter: bool 
         if fence_problems:
             return ContentFile(slug, None, problems=problems + fence_problems)
     try:
-        meta = load_located(text, line_offset=1 if front_matter else 0)
+        meta = load_located(text, line_offset=1 if front_matter else 0, max_chars=max_bytes)
     except YamlSyntaxError as exc:
         hint = ("; text with '?', ':' or ',' inside [brackets] needs quotes, or write the "
                 "list one '- item' per line") if "flow" in str(exc) else ""
