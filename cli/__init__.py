@@ -1,1 +1,2 @@
-"""The `kb` command line: thin click commands over kb, indexer, services and bench (beside webapp)."""
+"""The `kb` command line: thin click commands over kb, indexer, services and bench (beside
+webapp)."""

@@ -23,7 +23,10 @@ def settings_of(ctx: click.Context) -> Settings:
 @click.command()
 @click.pass_context
 def validate(ctx: click.Context) -> None:
-    """Check every write-up, collection and programme; report all problems (exit 1 if any is invalid)."""
+    """Check every write-up, collection and programme; report all problems.
+
+    Exits 1 if any file is invalid.
+    """
     settings = settings_of(ctx)
     library = load_library(settings)
     curation = load_curation(settings, library)

@@ -1,41 +1,80 @@
-"""One settings object for the whole product: defaults, then KB_* environment variables, then flags."""
+"""One settings object for the product: defaults, then KB_* environment variables, then flags.
+
+Each field carries its help text (the README's settings table is checked against it) and is
+parsed by its declared type wherever a value comes from, so "8000" becomes 8000, "no" becomes
+False, and "eighty" is refused with a message naming the variable.
+"""
 
 from __future__ import annotations
 
+import functools
+import math
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import Field, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping, get_args, get_origin, get_type_hints
 
 from kb.errors import BadInputError
 
 BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
 # Embedding backends, fastest first; the default was chosen by `kb bench --embedders`.
-EMBEDDERS = ("onnx-int8", "onnx", "torch")
+EmbedderName = Literal["onnx-int8", "onnx", "torch"]
+EMBEDDERS: tuple[str, ...] = get_args(EmbedderName)
+ENV_PREFIX = "KB_"
+TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def setting(default: Any, doc: str, *, shown: str | None = None, low: int | None = 0,
+            high: int | None = None) -> Any:
+    """A settings field: its default, its help text, how the README shows the default (when
+    not the value itself) and, for numbers, the allowed range."""
+    return field(default=default, metadata={"doc": doc, "shown": shown, "low": low,
+                                            "high": high})
 
 
 @dataclass(frozen=True)
 class Settings:
     """Where content and derived data live, which model embeds, and how the server listens."""
 
-    content_dir: Path = Path("content")
-    data_dir: Path = Path("var")
-    model: str = BUNDLED_MODEL
-    embedder: str = EMBEDDERS[0]
-    host: str = "127.0.0.1"
-    port: int = 8000
-    max_query_chars: int = 300
-    page_size: int = 10
-    max_file_bytes: int = 256_000
-    public_url: str = ""
-    search_log_days: int = 180
-    model_cache: Path = Path("")  # where built model files go; empty = <data_dir>/models
-    max_body_bytes: int = 1_000_000
-    session_hours: int = 12
-    login_max_failures: int = 5
-    login_lockout_seconds: int = 300
-    max_submissions_per_hour: int = 30
-    ann_threshold: int = 50_000  # vectors; past this the FAISS index is approximate (IVF)
+    content_dir: Path = setting(Path("content"), "the content folder (`practice/`, "
+                                "`collections/`, `programmes/`, `taxonomy.yaml`, `schools.yaml`)")
+    data_dir: Path = setting(Path("var"), "the index (`index/`, derived, safe to delete) and the "
+                             "application database (`state.db`: back it up)")
+    model: str = setting(BUNDLED_MODEL, "embedding model: the bundled one or a local model "
+                         "folder")
+    embedder: EmbedderName = setting(EMBEDDERS[0], "embedding backend: `onnx-int8` (default, "
+                                     "fastest), `onnx` or `torch` (the fallback)")
+    host: str = setting("127.0.0.1", "address `kb serve` listens on")
+    port: int = setting(8000, "port `kb serve` listens on", high=65_535)
+    max_query_chars: int = setting(300, "longer queries are cut, with a notice", low=1)
+    page_size: int = setting(10, "results per page", low=1)
+    max_file_bytes: int = setting(256_000, "larger write-up files are refused", low=1)
+    public_url: str = setting("", "the site's address printed in handouts; empty: the address "
+                              "asked for, or `http://KB_HOST:KB_PORT` from the CLI",
+                              shown="(empty)")
+    search_log_days: int = setting(180, "how long the search log (query text, filters, result "
+                                   "count, best score, opened result, time; nothing about the "
+                                   "person) is kept")
+    model_cache: Path = setting(Path(""), "where model files built from the bundled model (the "
+                                "ONNX export) are kept", shown="`<data dir>/models`")
+    max_body_bytes: int = setting(1_000_000, "larger request bodies (forms, uploads) get a 413",
+                                  low=1)
+    session_hours: int = setting(12, "how long a sign-in lasts", low=1)
+    login_max_failures: int = setting(5, "failed sign-ins (in 15 minutes) before an account "
+                                      "must wait", low=1)
+    login_lockout_seconds: int = setting(300, "how long it waits after each further failure")
+    max_submissions_per_hour: int = setting(30, "saves per contributor per hour (moderators "
+                                            "are exempt)")
+    ann_threshold: int = setting(50_000, "passages (vectors) from which the FAISS index is "
+                                 "approximate (IVF) instead of exact; applied at the next "
+                                 "`kb index`", low=1)
+
+    def __post_init__(self) -> None:
+        # Every way of building settings (defaults, environment, flags, dataclasses.replace)
+        # passes through here, so a value never keeps the wrong type.
+        for spec in fields(self):
+            object.__setattr__(self, spec.name, parse_setting(type(self), spec,
+                                                              getattr(self, spec.name)))
 
     @property
     def collections_dir(self) -> Path:
@@ -72,45 +111,97 @@ class Settings:
     def with_overrides(self, **overrides: Any) -> Settings:
         """Return a copy with the non-None overrides applied (used for CLI flags)."""
         clean = {k: v for k, v in overrides.items() if v is not None}
-        return replace(self, **_coerce(clean))
+        names = {spec.name for spec in fields(self)}
+        for name in clean:
+            if name not in names:
+                raise BadInputError(f"unknown setting {name!r}")
+        return replace(self, **clean)
 
 
-ENV_PREFIX = "KB_"
+def env_name(name: str) -> str:
+    """The environment variable of a setting: port -> KB_PORT."""
+    return ENV_PREFIX + name.upper()
 
 
-def _coerce(values: Mapping[str, Any]) -> dict[str, Any]:
-    types = {f.name: f.type for f in fields(Settings)}
-    out: dict[str, Any] = {}
-    for name, raw in values.items():
-        if name not in types:
-            raise BadInputError(f"unknown setting {name!r}")
-        kind = types[name]
+@functools.cache
+def _types(cls: type) -> dict[str, Any]:
+    return get_type_hints(cls)
+
+
+def parse_setting(cls: type, spec: Field[Any], raw: Any) -> Any:
+    """A setting's value as its declared type, from text (the environment) or a typed value;
+    raises BadInputError naming the variable."""
+    kind, meta = _types(cls)[spec.name], spec.metadata
+    where = f"setting {env_name(spec.name)}"
+    if get_origin(kind) is Literal:
+        choices = get_args(kind)
+        if raw not in choices:
+            raise BadInputError(f"{where} must be one of {', '.join(choices)}, got {raw!r}")
+        return raw
+    if kind is Path:
+        if not isinstance(raw, (str, os.PathLike)):
+            raise BadInputError(f"{where} must be a folder or file path, got {raw!r}")
+        return Path(raw)
+    if kind is str:
+        return str(raw)
+    if kind is bool:
+        if isinstance(raw, bool):
+            return raw
+        word = str(raw).strip().lower()
+        if word in TRUE_WORDS or word in FALSE_WORDS:
+            return word in TRUE_WORDS
+        raise BadInputError(f"{where} must be yes or no (true/false, on/off, 1/0), "
+                            f"got {raw!r}")
+    if kind is int:
         try:
-            if kind in ("Path", Path):
-                out[name] = Path(raw)
-            elif kind in ("int", int):
-                out[name] = int(raw)
-            else:
-                out[name] = str(raw)
+            if isinstance(raw, bool) or not isinstance(raw, (int, str)):
+                raise ValueError
+            value = int(raw)
         except ValueError:
-            raise BadInputError(
-                f"setting {ENV_PREFIX}{name.upper()} must be a whole number, got {raw!r}"
-            ) from None
-        if name == "embedder" and out[name] not in EMBEDDERS:
-            raise BadInputError(f"setting {ENV_PREFIX}EMBEDDER must be one of "
-                                f"{', '.join(EMBEDDERS)}, got {raw!r}")
-    return out
+            raise BadInputError(f"{where} must be a whole number, got {raw!r}") from None
+        return _in_range(f"{where} must be a whole number", value, meta, raw)
+    if kind is float:
+        try:
+            if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
+                raise ValueError
+            number = float(raw)
+            if not math.isfinite(number):
+                raise ValueError
+        except ValueError:
+            raise BadInputError(f"{where} must be a number, got {raw!r}") from None
+        return _in_range(f"{where} must be a number", number, meta, raw)
+    raise TypeError(f"no parser for {spec.name}: {kind!r}")  # a programming error
+
+
+def _in_range(must: str, value: Any, meta: Mapping[str, Any], raw: Any) -> Any:
+    low, high = meta.get("low"), meta.get("high")
+    if (low is not None and value < low) or (high is not None and value > high):
+        bounds = f"from {low} to {high}" if high is not None else f"of at least {low}"
+        raise BadInputError(f"{must} {bounds}, got {raw!r}")
+    return value
 
 
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
     """Build settings from defaults, then KB_* variables, then explicit overrides."""
     env = os.environ if environ is None else environ
-    from_env = {
-        f.name: env[ENV_PREFIX + f.name.upper()]
-        for f in fields(Settings)
-        if env.get(ENV_PREFIX + f.name.upper())
-    }
+    from_env = {spec.name: env[env_name(spec.name)] for spec in fields(Settings)
+                if env.get(env_name(spec.name))}
     return Settings().with_overrides(**from_env).with_overrides(**overrides)
 
 
-SETTING_NAMES = [f.name for f in fields(Settings)]
+@dataclass(frozen=True)
+class SettingDoc:
+    """One row of the settings table: the variable, its default as shown, and its help."""
+
+    variable: str
+    default: str
+    doc: str
+
+
+def setting_docs(cls: type = Settings) -> list[SettingDoc]:
+    """Every setting with its help text, in declaration order (the README table)."""
+    return [SettingDoc(env_name(spec.name), spec.metadata.get("shown") or f"`{spec.default}`",
+                       spec.metadata.get("doc", "")) for spec in fields(cls)]
+
+
+SETTING_NAMES = [spec.name for spec in fields(Settings)]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from kb.settings import SETTING_NAMES
+from kb.settings import SETTING_NAMES, setting_docs
 from cli.main import cli
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
@@ -39,3 +39,8 @@ def test_every_setting_is_in_the_readme() -> None:
 
 def test_readme_gives_the_two_commands() -> None:
     assert "make run" in README and "make test" in README
+
+
+def test_the_readme_settings_table_gives_each_settings_default_and_help() -> None:
+    for doc in setting_docs():
+        assert f"| `{doc.variable}` | {doc.default} | {doc.doc} |" in README, doc.variable

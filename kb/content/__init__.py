@@ -1,1 +1,2 @@
-"""Pure parsing of content/: front matter, write-ups, taxonomy, schools, Markdown, library loading, coverage and stats."""
+"""Pure parsing of content/: front matter and its field reader, write-ups, taxonomy, schools,
+Markdown, library loading, coverage and stats."""

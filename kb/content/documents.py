@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import hashlib
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from kb.content.directory import Directory
-from kb.errors import Problem
+from kb.content.fields import FieldReader
 from kb.content.taxonomy import Taxonomy
 from kb.content.yamlfile import LocatedYaml, YamlSyntaxError, load_located
+from kb.errors import Problem
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
 STATUSES = ("published", "draft")
@@ -20,7 +19,6 @@ SECTIONS = ("Context", "What we did", "Impact", "What we would change", "How to 
 REQUIRED = ("title", "summary", "school", "family", "authors", "date", "phase", "key_stages",
             "subjects", "interventions", "evidence", "status")
 OPTIONAL = ("pupil_groups", "review_due")
-KNOWN_FIELDS = REQUIRED + OPTIONAL
 MAX_TITLE = 160
 MAX_SUMMARY = 600
 
@@ -103,83 +101,6 @@ def split_front_matter(path: str, text: str) -> tuple[str, str, int, list[Proble
     return "", "", 0, [Problem(path, 1, "", "front matter is not closed by a '---' line")]
 
 
-class _Checker:
-    """Collects problems while reading typed fields out of the front matter."""
-
-    def __init__(self, path: str, meta: LocatedYaml, taxonomy: Taxonomy) -> None:
-        self.path, self.meta, self.taxonomy = path, meta, taxonomy
-        self.data: dict[str, Any] = meta.data
-        self.problems: list[Problem] = []
-
-    def fail(self, field_path: tuple[str, ...], message: str) -> None:
-        line = self.meta.line_of(*field_path, default=1)
-        self.problems.append(Problem(self.path, line, ".".join(field_path), message))
-
-    def text(self, *key: str, limit: int = 10_000) -> str:
-        value = self._get(key)
-        if not isinstance(value, str) or not value.strip():
-            self.fail(key, f"must be non-empty text, got {_describe(value)}")
-            return ""
-        if len(value) > limit:
-            self.fail(key, f"is {len(value)} characters; keep it under {limit}")
-        return " ".join(value.split())
-
-    def text_list(self, key: str, required: bool = True) -> tuple[str, ...]:
-        value = self.data.get(key)
-        if value is None and not required:
-            return ()
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-            self.fail((key,), f"must be a list of text items, like [a, b]; got {_describe(value)}")
-            return ()
-        if required and not value:
-            self.fail((key,), "must list at least one item")
-        return tuple(v.strip() for v in value)
-
-    def tags(self, key: str, field_name: str | None = None, required: bool = True) -> tuple[str, ...]:
-        field_name = field_name or key
-        vocab = self.taxonomy.for_field(field_name)
-        out: list[str] = []
-        for tag in self.text_list(key, required):
-            term_id = vocab.resolve(tag)
-            if term_id is None:
-                self.fail((key,), self.taxonomy.unknown_tag_message(field_name, tag))
-            elif term_id not in out:
-                out.append(term_id)
-        return tuple(out)
-
-    def date(self, key: str, default: dt.date | None = None) -> dt.date | None:
-        value = self.data.get(key)
-        if value is None and default is not None:
-            return default
-        if isinstance(value, dt.datetime):
-            return value.date()
-        if isinstance(value, dt.date):
-            return value
-        if isinstance(value, str):
-            try:
-                return dt.date.fromisoformat(value.strip())
-            except ValueError:
-                pass
-        self.fail((key,), f"must be a date written YYYY-MM-DD, got {_describe(value)}")
-        return None
-
-    def _get(self, key: tuple[str, ...]) -> Any:
-        value: Any = self.data
-        for part in key:
-            value = value.get(part) if isinstance(value, dict) else None
-        return value
-
-
-def _describe(value: Any) -> str:
-    if value is None or value == "":
-        return "nothing"
-    if isinstance(value, bool):
-        return f"yes/no value {value} (put text in quotes)"
-    return f"{type(value).__name__} {str(value)[:40]!r}"
-
-
 @dataclass
 class ContentFile:
     """A content file's slug, YAML mapping and body, or the problems that stopped reading it."""
@@ -211,7 +132,7 @@ def read_content_file(path: str, raw: bytes, max_bytes: int, front_matter: bool 
         if fence_problems:
             return ContentFile(slug, None, problems=problems + fence_problems)
     try:
-        meta = load_located(text, line_offset=1 if front_matter else 0)
+        meta = load_located(text, line_offset=1 if front_matter else 0, max_chars=max_bytes)
     except YamlSyntaxError as exc:
         hint = ("; text with '?', ':' or ',' inside [brackets] needs quotes, or write the "
                 "list one '- item' per line") if "flow" in str(exc) else ""
@@ -232,46 +153,35 @@ def parse_document(path: str, raw: bytes, taxonomy: Taxonomy, directory: Directo
         return ParseResult(None, opened.problems)
     slug, meta, body, body_line = opened.slug, opened.meta, opened.body, opened.body_line
     problems = opened.problems
-    check = _Checker(path, meta, taxonomy)
-    for name in REQUIRED:
-        if name not in meta.data:
-            check.fail((), f"missing required field '{name}'")
-    for name in meta.data:
-        if str(name) not in KNOWN_FIELDS:
-            near = difflib.get_close_matches(str(name), KNOWN_FIELDS, n=1)
-            hint = f"; did you mean '{near[0]}'?" if near else ""
-            check.fail((str(name),), f"unknown field '{name}'{hint}")
+    check = FieldReader(path, meta, taxonomy)
+    check.check_fields(REQUIRED, OPTIONAL)
 
-    title = check.text("title", limit=MAX_TITLE)
-    summary = check.text("summary", limit=MAX_SUMMARY)
-    authors = check.text_list("authors")
-    date = check.date("date")
-    phase_tags = check.tags("phase")
+    title = check.text(("title",), limit=MAX_TITLE)
+    summary = check.text(("summary",), limit=MAX_SUMMARY)
+    authors = check.text_list(("authors",), min_items=1)
+    date = check.date(("date",))
+    phase_tags = check.tags(("phase",), "phase")
     if len(phase_tags) > 1:
         check.fail(("phase",), "give one phase")
-    key_stages = check.tags("key_stages")
-    subjects = check.tags("subjects")
-    interventions = check.tags("interventions")
-    pupil_groups = check.tags("pupil_groups", required=False)
+    key_stages = check.tags(("key_stages",), "key_stages")
+    subjects = check.tags(("subjects",), "subjects")
+    interventions = check.tags(("interventions",), "interventions")
+    pupil_groups = check.tags(("pupil_groups",), "pupil_groups", required=False, min_items=0)
     strength, measure = "", ""
     if isinstance(meta.data.get("evidence"), dict):
-        raw_strength = check.text("evidence", "strength")
+        raw_strength = check.text(("evidence", "strength"))
         if raw_strength:
-            vocab = taxonomy.for_field("evidence_strength")
-            strength = vocab.resolve(raw_strength) or ""
-            if not strength:
-                check.fail(("evidence", "strength"),
-                           taxonomy.unknown_tag_message("evidence_strength", raw_strength))
-        measure = check.text("evidence", "measure", limit=2_000)
+            found = check.tags(("evidence", "strength"), "evidence_strength", [raw_strength])
+            strength = found[0] if found else ""
+        measure = check.text(("evidence", "measure"), limit=2_000)
     elif "evidence" in meta.data:
         check.fail(("evidence",), "must have 'strength' and 'measure' on indented lines")
-    status = check.text("status")
-    if status and status not in STATUSES:
-        check.fail(("status",), f"must be one of {', '.join(STATUSES)}, got {status!r}")
+    status = check.one_of(("status",), STATUSES)
 
     school_name = family_name = school_id = family_id = ""
-    raw_school, raw_family = meta.data.get("school"), meta.data.get("family")
-    if isinstance(raw_school, str):
+    raw_school = check.text(("school",), limit=200)
+    raw_family = check.text(("family",), limit=200)
+    if raw_school:
         school = directory.resolve_school(raw_school)
         if school is None:
             near = directory.suggest_school(raw_school)
@@ -279,9 +189,7 @@ def parse_document(path: str, raw: bytes, taxonomy: Taxonomy, directory: Directo
             check.fail(("school",), f"unknown school {raw_school!r}{hint} (see schools.yaml)")
         else:
             school_id, school_name = school.id, school.name
-    elif "school" in meta.data:
-        check.fail(("school",), f"must be text, got {_describe(raw_school)}")
-    if isinstance(raw_family, str):
+    if raw_family:
         family = directory.resolve_family(raw_family)
         if family is None:
             near = directory.suggest_family(raw_family)
@@ -293,10 +201,10 @@ def parse_document(path: str, raw: bytes, taxonomy: Taxonomy, directory: Directo
                 check.fail(("family",), f"{school_name} belongs to the "
                            f"{directory.families[directory.schools[school_id].family].name}, "
                            f"not {family_name}")
-    elif "family" in meta.data:
-        check.fail(("family",), f"must be text, got {_describe(raw_family)}")
 
-    review_due = check.date("review_due", default=_two_years_after(date)) if date else None
+    review_due = check.date(("review_due",), required=False)
+    if review_due is None and date is not None:
+        review_due = _two_years_after(date)
     if not body.strip():
         check.problems.append(Problem(path, body_line, "body", "the write-up has no body text"))
     else:

@@ -39,7 +39,8 @@ def practice_files(practice_dir: Path) -> list[Path]:
 
 def load_reference(content_dir: Path) -> tuple[Taxonomy, Directory]:
     """The taxonomy and the schools directory; raises ValidationError if either is broken."""
-    return load_taxonomy(content_dir / "taxonomy.yaml"), load_directory(content_dir / "schools.yaml")
+    return (load_taxonomy(content_dir / "taxonomy.yaml"),
+            load_directory(content_dir / "schools.yaml"))
 
 
 def load_library(settings: Settings) -> Library:

@@ -1,1 +1,2 @@
-"""CPD curation as content files: collections, inset-day programmes, timetables, validated editing and handout packs."""
+"""CPD curation as content files: collections, inset-day programmes, timetables, validated
+editing and handout packs."""

@@ -8,14 +8,13 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from kb.content.documents import read_content_file
-from kb.errors import Problem
+from kb.content.fields import FieldReader, Key
 from kb.content.taxonomy import Taxonomy
-from kb.content.yamlfile import LocatedYaml
+from kb.errors import Problem
 
 STATUSES = ("published", "draft")
 REQUIRED = ("title", "purpose", "audience", "plan", "items", "status")
 OPTIONAL = ("curator",)
-KNOWN_FIELDS = REQUIRED + OPTIONAL
 ITEM_FIELDS = ("writeup", "why", "questions", "task")
 STEP_FIELDS = ("minutes", "activity")
 AUDIENCE_FIELDS = ("subjects", "phases")
@@ -99,86 +98,13 @@ class CollectionResult:
     problems: list[Problem] = field(default_factory=list)
 
 
-class FieldReader:
-    """Reads typed values out of located YAML, recording a problem (with its line) per fault."""
-
-    def __init__(self, path: str, meta: LocatedYaml) -> None:
-        self.path, self.meta = path, meta
-        self.problems: list[Problem] = []
-
-    def fail(self, key: tuple[str, ...], message: str, level: str = "error") -> None:
-        line = self.meta.line_of(*key, default=1)
-        self.problems.append(Problem(self.path, line, _field_name(key), message, level))
-
-    def text(self, value: Any, key: tuple[str, ...], limit: int = MAX_TEXT,
-             required: bool = True) -> str:
-        if value is None and not required:
-            return ""
-        if not isinstance(value, str) or not value.strip():
-            self.fail(key, f"must be non-empty text, got {describe(value)}")
-            return ""
-        if len(value) > limit:
-            self.fail(key, f"is {len(value)} characters; keep it under {limit}")
-        return " ".join(value.split())
-
-    def text_list(self, value: Any, key: tuple[str, ...], limit: int) -> tuple[str, ...]:
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-            self.fail(key, f"must be a list of text items, got {describe(value)}")
-            return ()
-        if len(value) > limit:
-            self.fail(key, f"has {len(value)} entries; give at most {limit}")
-        return tuple(" ".join(v.split()) for v in value)
-
-    def unknown_keys(self, mapping: dict[Any, Any], known: tuple[str, ...],
-                     key: tuple[str, ...]) -> None:
-        for name in mapping:
-            if str(name) not in known:
-                near = difflib.get_close_matches(str(name), known, n=1)
-                hint = f"; did you mean '{near[0]}'?" if near else ""
-                self.fail(key + (str(name),), f"unknown field '{name}'{hint}")
-
-
-def _field_name(key: tuple[str, ...]) -> str:
-    """('items', '2', 'writeup') -> 'items[3].writeup' (people count from one)."""
-    out = ""
-    for part in key:
-        if part.isdigit():
-            out += f"[{int(part) + 1}]"
-        else:
-            out += f".{part}" if out else part
-    return out
-
-
-def describe(value: Any) -> str:
-    """A short description of a wrongly typed YAML value for error messages."""
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return f"yes/no value {value} (put text in quotes)"
-    return f"{type(value).__name__} {str(value)[:40]!r}"
-
-
-def _audience(check: FieldReader, raw: Any, taxonomy: Taxonomy) -> tuple[tuple[str, ...], ...]:
+def _audience(check: FieldReader, raw: Any) -> tuple[tuple[str, ...], ...]:
     if not isinstance(raw, dict):
         check.fail(("audience",), "must have 'subjects' and 'phases' on indented lines")
         return (), ()
-    check.unknown_keys(raw, AUDIENCE_FIELDS, ("audience",))
-    out: list[tuple[str, ...]] = []
-    for key, field_name in (("subjects", "subjects"), ("phases", "phase")):
-        ids: list[str] = []
-        tags = check.text_list(raw.get(key), ("audience", key), limit=20)
-        if key in raw and not tags and isinstance(raw.get(key), list):
-            check.fail(("audience", key), "must list at least one term")
-        for tag in tags:
-            term = taxonomy.for_field(field_name).resolve(tag)
-            if term is None:
-                check.fail(("audience", key), taxonomy.unknown_tag_message(field_name, tag))
-            elif term not in ids:
-                ids.append(term)
-        out.append(tuple(ids))
-    return out[0], out[1]
+    check.check_fields(AUDIENCE_FIELDS, key=("audience",))
+    return (check.tags(("audience", "subjects"), "subjects", limit=20),
+            check.tags(("audience", "phases"), "phase", limit=20))
 
 
 def _plan(check: FieldReader, raw: Any, published: bool) -> tuple[PlanStep, ...]:
@@ -189,19 +115,15 @@ def _plan(check: FieldReader, raw: Any, published: bool) -> tuple[PlanStep, ...]
         check.fail(("plan",), "a published collection needs at least one timed activity")
     steps: list[PlanStep] = []
     for index, step in enumerate(raw):
-        key = ("plan", str(index))
+        key: Key = ("plan", index)
         if not isinstance(step, dict):
             check.fail(key, f"step {index + 1} must have 'minutes' and 'activity'")
             continue
         check.unknown_keys(step, STEP_FIELDS, key)
-        minutes = step.get("minutes")
-        if isinstance(minutes, bool) or not isinstance(minutes, int) \
-                or not 1 <= minutes <= MAX_STEP_MINUTES:
-            check.fail(key + ("minutes",), f"must be a whole number of minutes from 1 to "
-                                           f"{MAX_STEP_MINUTES}, got {describe(minutes)}")
-            minutes = 0
-        activity = check.text(step.get("activity"), key + ("activity",))
-        steps.append(PlanStep(minutes, activity))
+        minutes = check.whole_number(key + ("minutes",), low=1, high=MAX_STEP_MINUTES,
+                                     what="a whole number of minutes")
+        activity = check.text(key + ("activity",))
+        steps.append(PlanStep(minutes or 0, activity))
     total = sum(s.minutes for s in steps)
     if total > MAX_PLAN_MINUTES:
         check.fail(("plan",), f"the plan runs {total} minutes; a session can be at most "
@@ -221,23 +143,22 @@ def _items(check: FieldReader, raw: Any, published: bool,
     items: list[CollectionItem] = []
     seen: dict[str, int] = {}
     for index, entry in enumerate(raw):
-        key = ("items", str(index))
+        key: Key = ("items", index)
         number = index + 1
         if not isinstance(entry, dict):
             check.fail(key, f"item {number} must start with 'writeup:' and the write-up's slug")
             continue
         check.unknown_keys(entry, ITEM_FIELDS, key)
-        slug = check.text(entry.get("writeup"), key + ("writeup",), limit=80)
+        slug = check.text(key + ("writeup",), limit=80)
         if slug:
             _check_reference(check, key, number, slug, writeups)
             if slug in seen:
                 check.fail(key + ("writeup",), f"item {number} repeats write-up {slug!r}, "
                                                f"already item {seen[slug]}")
             seen.setdefault(slug, number)
-        why = check.text(entry.get("why"), key + ("why",), required=False)
-        questions = () if entry.get("questions") is None else \
-            check.text_list(entry.get("questions"), key + ("questions",), MAX_QUESTIONS)
-        task = check.text(entry.get("task"), key + ("task",), required=False)
+        why = check.text(key + ("why",), required=False)
+        questions = check.text_list(key + ("questions",), required=False, limit=MAX_QUESTIONS)
+        task = check.text(key + ("task",), required=False)
         missing = [name for name, value in (("why", why), ("questions", questions),
                                             ("task", task)) if not value]
         if missing and slug:
@@ -245,11 +166,11 @@ def _items(check: FieldReader, raw: Any, published: bool,
             check.fail(key, f"item {number} ({slug}) needs {', '.join(missing)}"
                             + ("" if published else " before the collection is published"),
                        level)
-        items.append(CollectionItem(slug, why, questions, task, check.meta.line_of(*key)))
+        items.append(CollectionItem(slug, why, questions, task, check.line_of(key)))
     return tuple(items)
 
 
-def _check_reference(check: FieldReader, key: tuple[str, ...], number: int, slug: str,
+def _check_reference(check: FieldReader, key: Key, number: int, slug: str,
                      writeups: WriteupStatuses) -> None:
     where = key + ("writeup",)
     status = writeups.get(slug)
@@ -275,21 +196,15 @@ def parse_collection(path: str, raw: bytes, taxonomy: Taxonomy, writeups: Writeu
     slug, meta, body, body_line = opened.slug, opened.meta, opened.body, opened.body_line
     problems = opened.problems
     data: dict[str, Any] = meta.data
-    check = FieldReader(path, meta)
-    for name in REQUIRED:
-        if name not in data:
-            check.fail((), f"missing required field '{name}'")
-    check.unknown_keys(data, KNOWN_FIELDS, ())
-    status = check.text(data.get("status"), ("status",))
-    if status and status not in STATUSES:
-        check.fail(("status",), f"must be one of {', '.join(STATUSES)}, got {status!r}")
+    check = FieldReader(path, meta, taxonomy)
+    check.check_fields(REQUIRED, OPTIONAL)
+    status = check.one_of(("status",), STATUSES)
     published = status == "published"
-    title = check.text(data.get("title"), ("title",), limit=MAX_TITLE)
-    purpose = check.text(data.get("purpose"), ("purpose",))
-    curator = check.text(data.get("curator"), ("curator",), limit=200, required=False)
+    title = check.text(("title",), limit=MAX_TITLE)
+    purpose = check.text(("purpose",))
+    curator = check.text(("curator",), limit=200, required=False)
     # Absent fields were reported above; check only what is there, to avoid echoes.
-    subjects, phases = (_audience(check, data["audience"], taxonomy) if "audience" in data
-                        else ((), ()))
+    subjects, phases = _audience(check, data["audience"]) if "audience" in data else ((), ())
     plan = _plan(check, data["plan"], published) if "plan" in data else ()
     items = _items(check, data["items"], published, writeups) if "items" in data else ()
     if published and not body.strip():

@@ -8,10 +8,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from kb.curation.collection import Collection, FieldReader, describe
 from kb.content.documents import read_content_file
-from kb.errors import Problem
+from kb.content.fields import FieldReader, Key, describe
 from kb.content.taxonomy import Taxonomy, normalise_tag
+from kb.curation.collection import Collection
+from kb.errors import Problem
 
 REQUIRED = ("title", "date", "venue", "summary", "rooms", "strands", "slots")
 OPTIONAL = ("organiser",)
@@ -113,7 +114,8 @@ def _minutes(hhmm: str) -> int:
     return int(hours) * 60 + int(minutes)
 
 
-def _time_range(check: FieldReader, raw: Any, key: tuple[str, ...]) -> tuple[str, str]:
+def _time_range(check: FieldReader, key: Key) -> tuple[str, str]:
+    raw = check.value(key)
     match = TIME_RE.match(raw) if isinstance(raw, str) else None
     if not match:
         check.fail(key, f"must be a time range like 09:50-10:50, got {describe(raw)}")
@@ -129,58 +131,39 @@ def _time_range(check: FieldReader, raw: Any, key: tuple[str, ...]) -> tuple[str
     return start, end
 
 
-def _mapping(check: FieldReader, raw: Any, key: tuple[str, ...], what: str) -> dict[str, Any]:
-    if not isinstance(raw, dict) or not raw:
-        check.fail(key, f"must list {what} on indented lines, got {describe(raw)}")
-        return {}
-    return {str(k): v for k, v in raw.items()}
-
-
-def _rooms(check: FieldReader, raw: Any) -> dict[str, Room]:
+def _rooms(check: FieldReader) -> dict[str, Room]:
     rooms: dict[str, Room] = {}
-    for room_id, entry in _mapping(check, raw, ("rooms",), "rooms").items():
-        key = ("rooms", room_id)
+    for room_id, entry in check.mapping(("rooms",), what="rooms").items():
+        key: Key = ("rooms", room_id)
         if not isinstance(entry, dict):
             check.fail(key, "a room needs a name, like {name: Library, capacity: 60}")
             continue
         check.unknown_keys(entry, ROOM_FIELDS, key)
-        name = check.text(entry.get("name"), key + ("name",), limit=120)
-        capacity = entry.get("capacity")
-        if capacity is not None and (isinstance(capacity, bool) or not isinstance(capacity, int)
-                                     or capacity < 1):
-            check.fail(key + ("capacity",), f"must be a whole number of seats, got "
-                                            f"{describe(capacity)}")
-            capacity = None
+        name = check.text(key + ("name",), limit=120)
+        capacity = check.whole_number(key + ("capacity",), low=1,
+                                      what="a whole number of seats", required=False)
         rooms[room_id] = Room(room_id, name, capacity)
     return rooms
 
 
-def _strands(check: FieldReader, raw: Any, rooms: dict[str, Room],
-             taxonomy: Taxonomy) -> list[Strand]:
+def _strands(check: FieldReader, rooms: dict[str, Room]) -> list[Strand]:
     strands: list[Strand] = []
-    for strand_id, entry in _mapping(check, raw, ("strands",), "strands").items():
-        key = ("strands", strand_id)
+    for strand_id, entry in check.mapping(("strands",), what="strands").items():
+        key: Key = ("strands", strand_id)
         if not isinstance(entry, dict):
             check.fail(key, "a strand needs a title, subjects and a room")
             continue
         check.unknown_keys(entry, STRAND_FIELDS, key)
-        title = check.text(entry.get("title"), key + ("title",), limit=120)
-        subjects: list[str] = []
-        for tag in check.text_list(entry.get("subjects"), key + ("subjects",), limit=20):
-            term = taxonomy.for_field("subjects").resolve(tag)
-            if term is None:
-                check.fail(key + ("subjects",), taxonomy.unknown_tag_message("subjects", tag))
-            elif term not in subjects:
-                subjects.append(term)
-        room = _room_ref(check, entry.get("room"), key + ("room",), rooms)
-        description = check.text(entry.get("description"), key + ("description",),
-                                 required=False)
-        strands.append(Strand(strand_id, title, tuple(subjects), room, description))
+        title = check.text(key + ("title",), limit=120)
+        subjects = check.tags(key + ("subjects",), "subjects", min_items=0, limit=20)
+        room = _room_ref(check, key + ("room",), rooms)
+        description = check.text(key + ("description",), required=False)
+        strands.append(Strand(strand_id, title, subjects, room, description))
     return strands
 
 
-def _room_ref(check: FieldReader, raw: Any, key: tuple[str, ...], rooms: dict[str, Room]) -> str:
-    room = check.text(raw, key, limit=80)
+def _room_ref(check: FieldReader, key: Key, rooms: dict[str, Room]) -> str:
+    room = check.text(key, limit=80)
     if room and room not in rooms:
         check.fail(key, f"unknown room {room!r}; the rooms are {', '.join(rooms) or 'not listed'}")
     return room
@@ -195,19 +178,19 @@ class References:
     writeup_dates: Mapping[str, dt.date] = field(default_factory=dict)
 
 
-def _session(check: FieldReader, entry: Any, key: tuple[str, ...], slot_minutes: int,
+def _session(check: FieldReader, entry: Any, key: Key, slot_minutes: int,
              strands: dict[str, Strand], rooms: dict[str, Room], refs: References,
              day: dt.date | None) -> Session | None:
     if not isinstance(entry, dict):
         check.fail(key, "a session needs a strand, a collection and facilitators")
         return None
     check.unknown_keys(entry, SESSION_FIELDS, key)
-    strand_id = check.text(entry.get("strand"), key + ("strand",), limit=80)
+    strand_id = check.text(key + ("strand",), limit=80)
     strand = strands.get(strand_id)
     if strand_id and strand is None:
         check.fail(key + ("strand",), f"unknown strand {strand_id!r}; the strands are "
                                       f"{', '.join(strands)}")
-    slug = check.text(entry.get("collection"), key + ("collection",), limit=80)
+    slug = check.text(key + ("collection",), limit=80)
     collection = refs.collections.get(slug)
     where = key + ("collection",)
     if slug in refs.broken:
@@ -230,53 +213,53 @@ def _session(check: FieldReader, entry: Any, key: tuple[str, ...], slot_minutes:
         if late:
             check.fail(where, f"{slug!r} uses write-ups dated after the day: "
                               f"{', '.join(late)}", "warning")
-    room = (_room_ref(check, entry["room"], key + ("room",), rooms) if "room" in entry
+    room = (_room_ref(check, key + ("room",), rooms) if "room" in entry
             else (strand.room if strand else ""))
-    people = check.text_list(entry.get("facilitators"), key + ("facilitators",), limit=6)
+    people = check.text_list(key + ("facilitators",), limit=6)
     if "facilitators" in entry and not people and isinstance(entry.get("facilitators"), list):
         check.fail(key + ("facilitators",), "name at least one facilitator")
-    title = check.text(entry.get("title"), key + ("title",), limit=160, required=False)
-    return Session(strand_id, slug, room, people, title, check.meta.line_of(*key))
+    title = check.text(key + ("title",), limit=160, required=False)
+    return Session(strand_id, slug, room, people, title, check.line_of(key))
 
 
-def _slots(check: FieldReader, raw: Any, strands: dict[str, Strand], rooms: dict[str, Room],
+def _slots(check: FieldReader, strands: dict[str, Strand], rooms: dict[str, Room],
            refs: References, day: dt.date | None) -> list[Slot]:
+    raw = check.value(("slots",))
     if not isinstance(raw, list) or not raw:
         check.fail(("slots",), "must be a list of time slots, each starting '- time: 09:00-09:45'")
         return []
     slots: list[Slot] = []
     previous_end = ""
     for index, entry in enumerate(raw):
-        key = ("slots", str(index))
+        key: Key = ("slots", index)
         if not isinstance(entry, dict):
             check.fail(key, f"slot {index + 1} needs a time and a title or sessions")
             continue
         check.unknown_keys(entry, SLOT_FIELDS, key)
-        start, end = _time_range(check, entry.get("time"), key + ("time",))
+        start, end = _time_range(check, key + ("time",))
         if start and previous_end and start < previous_end:
             check.fail(key + ("time",), f"starts at {start}, before the slot above ends at "
                                         f"{previous_end}")
         previous_end = end or previous_end
         minutes = _minutes(end) - _minutes(start) if start else 0
         raw_sessions = entry.get("sessions") or []
-        title = check.text(entry.get("title"), key + ("title",), limit=160,
-                           required=not raw_sessions)
-        room = _room_ref(check, entry["room"], key + ("room",), rooms) if "room" in entry else ""
+        title = check.text(key + ("title",), limit=160, required=not raw_sessions)
+        room = _room_ref(check, key + ("room",), rooms) if "room" in entry else ""
         if not isinstance(raw_sessions, list):
             check.fail(key + ("sessions",), "must be a list of sessions")
             raw_sessions = []
         sessions: list[Session] = []
         for s_index, s_entry in enumerate(raw_sessions):
-            s_key = key + ("sessions", str(s_index))
+            s_key = key + ("sessions", s_index)
             session = _session(check, s_entry, s_key, minutes, strands, rooms, refs, day)
             if session is not None:
                 _check_clashes(check, s_key, session, sessions)
                 sessions.append(session)
-        slots.append(Slot(start, end, title, room, tuple(sessions), check.meta.line_of(*key)))
+        slots.append(Slot(start, end, title, room, tuple(sessions), check.line_of(key)))
     return slots
 
 
-def _check_clashes(check: FieldReader, key: tuple[str, ...], session: Session,
+def _check_clashes(check: FieldReader, key: Key, session: Session,
                    others: list[Session]) -> None:
     """One session per strand, room and facilitator in each slot."""
     for other in others:
@@ -301,23 +284,17 @@ def parse_programme(path: str, raw: bytes, taxonomy: Taxonomy, refs: References,
         return ProgrammeResult(None, opened.problems)
     slug, meta, problems = opened.slug, opened.meta, opened.problems
     data: dict[str, Any] = meta.data
-    check = FieldReader(path, meta)
-    for field_name in REQUIRED:
-        if field_name not in data:
-            check.fail((), f"missing required field '{field_name}'")
-    check.unknown_keys(data, REQUIRED + OPTIONAL, ())
-    title = check.text(data.get("title"), ("title",), limit=160)
-    day = data.get("date")
-    if not isinstance(day, dt.date) or isinstance(day, dt.datetime):
-        check.fail(("date",), f"must be a date written YYYY-MM-DD, got {describe(day)}")
-        day = None
-    venue = check.text(data.get("venue"), ("venue",), limit=200)
-    summary = check.text(data.get("summary"), ("summary",))
-    organiser = check.text(data.get("organiser"), ("organiser",), limit=200, required=False)
-    rooms = _rooms(check, data.get("rooms")) if "rooms" in data else {}
-    strands = _strands(check, data.get("strands"), rooms, taxonomy) if "strands" in data else []
+    check = FieldReader(path, meta, taxonomy)
+    check.check_fields(REQUIRED, OPTIONAL)
+    title = check.text(("title",), limit=160)
+    day = check.date(("date",))
+    venue = check.text(("venue",), limit=200)
+    summary = check.text(("summary",))
+    organiser = check.text(("organiser",), limit=200, required=False)
+    rooms = _rooms(check) if "rooms" in data else {}
+    strands = _strands(check, rooms) if "strands" in data else []
     by_id = {s.id: s for s in strands}
-    slots = _slots(check, data.get("slots"), by_id, rooms, refs, day) if "slots" in data else []
+    slots = _slots(check, by_id, rooms, refs, day) if "slots" in data else []
     if slots and not any(s.sessions for s in slots):
         check.fail(("slots",), "the day has no sessions")
     problems += check.problems

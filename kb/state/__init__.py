@@ -1,1 +1,2 @@
-"""The application-state database (not derived data): schema and migrations, accounts, audit log, search log."""
+"""The application-state database (not derived data): schema and migrations, accounts, audit
+log, search log."""

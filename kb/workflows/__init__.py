@@ -1,1 +1,2 @@
-"""People's work on the library: submissions, contribution forms, publishing, revisions, support between schools, transfer reports."""
+"""People's work on the library: submissions, contribution forms, publishing, revisions,
+support between schools, transfer reports."""

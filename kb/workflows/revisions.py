@@ -13,7 +13,8 @@ from kb.state.accounts import MODERATOR_ROLES, User
 from kb.workflows.contribution import describe_change
 from kb.content.documents import ParseResult
 from kb.errors import BadInputError, NotFoundError, PermissionDeniedError
-from kb.workflows.publishing import content_hash, practice_path, read_current, remove_file, write_atomic
+from kb.workflows.publishing import (content_hash, practice_path, read_current, remove_file,
+                                     write_atomic)
 from kb.state.database import StateStore, now_iso
 
 Checker = Callable[[str, str], ParseResult]
