@@ -106,7 +106,7 @@ def _entries(path: str, located: LocatedYaml, raw: Any, section: str,
         return []
     out = []
     for n, entry in enumerate(raw):
-        line = located.line_of(section, str(n))
+        line = located.line_of(section, n)
         if isinstance(entry, dict):
             out.append((line, entry))
         else:
