@@ -9,9 +9,8 @@ from pydantic import BaseModel
 
 from indexer.search.engine import Hit, SearchResults
 from indexer.store import StoredDoc
-from kb.state.searchlog import new_search_id
 from webapp.deps import SearchDep, ServicesDep
-from services.runtime import record_search
+from services.search import record_search, run_search
 from webapp.templating import render_snippet
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -173,9 +172,9 @@ def api_search(services: ServicesDep, request: SearchDep, background: Background
                evidence: Repeated = None, school: Repeated = None, family: Repeated = None,
                year: Repeated = None) -> SearchResponse:
     """Hybrid search with tag filters (repeat a parameter for OR) and facet counts."""
-    results = services.engine.search(request.query)
-    if request.query.page == 1:
-        background.add_task(record_search, services, results, new_search_id())
+    results, search_id = run_search(services, request.query)
+    if search_id:
+        background.add_task(record_search, services, results, search_id)
     return response_of(results, services)
 
 

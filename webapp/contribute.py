@@ -14,26 +14,17 @@ from kb.state.accounts import User
 from kb.content.authoring import slug_from_title
 from kb.workflows.contribution import Fields, build_text, check_text, fields_from_text, normalise_upload
 from kb.errors import BadInputError, NotFoundError, Problem
-from kb.workflows.submissions import Submission, Workflow
+from kb.workflows.submissions import Submission
 from webapp.auth import Contributor
 from webapp.deps import ServicesDep, TemplatesDep
 from webapp.errors import error_response
-from webapp.forms import blank_fields, fields_from_form, form_context, honeypot_filled, preview_of
+from webapp.forms import blank_fields, fields_from_form, form_context, honeypot_filled
+from services.contribution import preview_of, workflow
 from services.runtime import Services
 
 router = APIRouter(include_in_schema=False)
 ACTIONS = ("preview", "save", "submit")
 HASH_RE = re.compile(r"^[0-9a-f]{64}$")
-
-
-def workflow(services: Services) -> Workflow:
-    """The contribution workflow, validating with the same rules as `kb validate`."""
-    s = services.settings
-
-    def check(slug: str, text: str):  # type: ignore[no-untyped-def]
-        return check_text(slug, text, services.taxonomy, services.directory, s.max_file_bytes)
-
-    return Workflow(services.state, s.practice_dir, check, s.max_submissions_per_hour)
 
 
 async def posted_form(request: Request) -> FormData:

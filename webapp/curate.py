@@ -12,17 +12,17 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
-from kb.state import audit
-from kb.state.accounts import User
 from kb.content.authoring import slug_from_title
+from kb.curation.catalogue import Curation
 from kb.curation.collection import Collection
 from kb.curation.editing import CollectionEditor, RefusedChange
-from kb.curation.catalogue import Curation, collection_editor
 from kb.errors import KBError, NotFoundError
+from kb.state.accounts import User
+from services.curation import change_collection, record_change
+from services.runtime import Services
 from webapp.auth import require_role
 from webapp.contribute import PostedForm
 from webapp.deps import CurationDep, ServicesDep, TemplatesDep
-from services.runtime import Services
 
 router = APIRouter(include_in_schema=False)
 Curator = Annotated[User, Depends(require_role("curator"))]
@@ -39,15 +39,6 @@ def _text(form: FormData, name: str, limit: int = 4000) -> str:
 
 def _lines(value: str) -> list[str]:
     return [line.strip() for line in value.splitlines() if line.strip()]
-
-
-def _editor(services: Services, curation: Curation) -> CollectionEditor:
-    return collection_editor(services.settings, curation.library)
-
-
-def _audit(services: Services, user: User, action: str, slug: str, detail: str = "") -> None:
-    with services.state.write() as conn:
-        audit.record(conn, user.email, f"collection.{action}", f"collection:{slug}", detail)
 
 
 def field_errors(exc: KBError, item: int | None = None) -> dict[str, str]:
@@ -107,7 +98,7 @@ def _change(request: Request, templates: TemplatesDep, services: Services, curat
     """Apply one edit; on success audit it and redirect (PRG), else show the page with the
     problems beside their fields and the values as posted."""
     try:
-        run(_editor(services, curation))
+        change_collection(services, curation, run)
     except NotFoundError:
         raise
     except KBError as exc:
@@ -115,7 +106,7 @@ def _change(request: Request, templates: TemplatesDep, services: Services, curat
         return _page(request, templates, services, curation, slug, status=422,
                      errors=field_errors(exc, position), error_item=item,
                      error_form=action, values=values or {})
-    _audit(services, user, action, slug, detail)
+    record_change(services, user, action, slug, detail)
     return RedirectResponse(f"/collections/{slug}/edit?done={DONE_KEY[action]}{anchor}",
                             status_code=303)
 
@@ -150,9 +141,9 @@ def new_post(request: Request, services: ServicesDep, templates: TemplatesDep,
         errors.setdefault("slug", "give an address (lower-case letters, digits and hyphens)")
     if not errors:
         try:
-            _editor(services, curation).create(
+            change_collection(services, curation, lambda e: e.create(
                 slug, values["title"], values["purpose"], values["subjects"],
-                values["phases"], curator=values["curator"])
+                values["phases"], curator=values["curator"]))
         except KBError as exc:
             errors = field_errors(exc)
             if "already exists" in str(exc) or "slug" in str(exc):
@@ -162,7 +153,7 @@ def new_post(request: Request, services: ServicesDep, templates: TemplatesDep,
             "subject_terms": services.taxonomy.for_field("subjects").terms,
             "phase_terms": services.taxonomy.for_field("phase").terms,
             "values": values, "errors": errors}, status_code=422)
-    _audit(services, user, "create", slug, values["title"])
+    record_change(services, user, "create", slug, values["title"])
     return RedirectResponse(f"/collections/{slug}/edit?done=created", status_code=303)
 
 

@@ -2,82 +2,31 @@
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
-from indexer.pipeline import index_content
-from kb.state.accounts import CONTRIBUTOR_ROLES, MODERATOR_ROLES, User, get_user
-from kb.workflows.contribution import diff_lines, fields_from_text
 from kb.content.documents import SLUG_RE
-from kb.errors import KBError, Problem
-from kb.workflows.publishing import practice_path, read_current
-from kb.workflows.revisions import get_revision, history, restore
-from kb.workflows.submissions import Submission
-from webapp.auth import Moderator
-from webapp.contribute import PostedForm, workflow
-from webapp.deps import ServicesDep, TemplatesDep
-from webapp.forms import Preview, preview_of
+from kb.state.accounts import CONTRIBUTOR_ROLES, MODERATOR_ROLES, User
+from kb.workflows.contribution import fields_from_text
+from kb.workflows.revisions import get_revision, history
+from services.contribution import preview_of, workflow
+from services.moderation import approve, restore_revision, review_of
 from services.runtime import Services
+from webapp.auth import Moderator
+from webapp.contribute import PostedForm
+from webapp.deps import ServicesDep, TemplatesDep
 
-log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 MAX_COMMENT = 4000
-
-
-@dataclass(frozen=True)
-class Review:
-    """A submission as a moderator sees it: preview, validation result and diff."""
-
-    sub: Submission
-    preview: Preview
-    problems: list[Problem]
-    diff: list[tuple[str, str]]
-    published: bool
-
-
-def review_of(services: Services, sub: Submission) -> Review:
-    flow = workflow(services)
-    try:
-        # The family rule is the author's, so check the proposal as its author would be.
-        author: User | None = get_user(services.state, sub.author_email)
-    except KBError:
-        author = None
-    problems = (flow.problems(author, sub.kind, sub.slug, sub.text, sub.id)
-                if author is not None and sub.status == "pending"
-                else flow.check(sub.slug, sub.text).problems)
-    try:
-        current = read_current(practice_path(services.settings.practice_dir, sub.slug))
-    except KBError:
-        current = None
-    diff = diff_lines(current.decode("utf-8", "replace"), sub.text) \
-        if current is not None and sub.kind == "edit" else []
-    fields = fields_from_text(sub.text, services.taxonomy, sub.slug)
-    body = fields.body if fields else sub.text
-    return Review(sub, preview_of(services, sub.slug, sub.text, body), problems, diff,
-                  current is not None)
 
 
 NOTICES = {"index": "Published, but the search index could not be updated yet; it will be "
                     "at the next `kb index` or restart."}
 DONE = {"approved": "Published.", "changes_requested": "Sent back with your comment.",
         "rejected": "Rejected."}
-
-
-def reindex(services: Services) -> bool:
-    """Bring the search index up to date after a publication (the running engine picks up
-    the new generation by itself); False when that failed and the next `kb index` must."""
-    try:
-        index_content(services.settings, services.engine.embedder, progress=False)
-    except KBError as exc:
-        log.error("index update after publication failed: %s", exc)
-        return False
-    services.engine.refresh()  # readers in this process see the new generation at once
-    return True
 
 
 def history_context(request: Request, services: Services, slug: str,
@@ -118,10 +67,9 @@ def review_page(submission_id: int, request: Request, services: ServicesDep,
 @router.post("/moderation/{submission_id}/approve")
 def approve_post(submission_id: int, services: ServicesDep, user: Moderator,
                  form: PostedForm) -> Response:
-    sub = workflow(services).approve(user, submission_id, _comment(form))
+    sub, indexed = approve(services, user, submission_id, _comment(form))
     target = f"/moderation?done=approved&published={sub.slug}"
-    return RedirectResponse(target + ("" if reindex(services) else "&notice=index"),
-                            status_code=303)
+    return RedirectResponse(target + ("" if indexed else "&notice=index"), status_code=303)
 
 
 @router.post("/moderation/{submission_id}/request-changes")
@@ -151,7 +99,5 @@ def revision_page(slug: str, number: int, request: Request, services: ServicesDe
 
 @router.post("/practice/{slug}/revisions/{number}/restore")
 def restore_post(slug: str, number: int, services: ServicesDep, user: Moderator) -> Response:
-    restore(services.state, user, services.settings.practice_dir, slug, number,
-            workflow(services).check)
-    reindex(services)
+    restore_revision(services, user, slug, number)
     return RedirectResponse(f"/practice/{slug}?restored={number}#history", status_code=303)

@@ -6,11 +6,10 @@ from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import HTMLResponse
 
 from kb.errors import NotFoundError
-from kb.state.searchlog import new_search_id
 from webapp.deps import CurationDep, SearchDep, ServicesDep, TemplatesDep
 from webapp.moderation import history_context
 from webapp.params import PARAM_OF_FIELD
-from services.runtime import record_open, record_search
+from services.search import record_open, record_search, run_search
 from webapp.support import support_context
 from webapp.transfer import transfer_context
 
@@ -36,14 +35,12 @@ def home(request: Request, services: ServicesDep, templates: TemplatesDep) -> HT
 @router.get("/search", response_class=HTMLResponse)
 def search_page(request: Request, services: ServicesDep, templates: TemplatesDep,
                 search: SearchDep, background: BackgroundTasks) -> HTMLResponse:
-    results = services.engine.search(search.query)
+    results, search_id = run_search(services, search.query)
     params = dict(search.params)
-    search_id = ""
     if search.query.text:
         params["q"] = [search.query.text]
-        if search.query.page == 1:  # one log entry per search, not per page turned
-            search_id = new_search_id()
-            background.add_task(record_search, services, results, search_id)
+    if search_id:  # one log entry per search, not per page turned
+        background.add_task(record_search, services, results, search_id)
     return templates.TemplateResponse(request, "search.html", {
         "results": results, "params": params, "filters": search.query.filters,
         "facet_fields": FACET_FIELDS, "param_of": PARAM_OF_FIELD, "search_id": search_id,

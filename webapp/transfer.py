@@ -11,10 +11,10 @@ from starlette.responses import Response
 from kb.workflows import transfer
 from kb.state.accounts import MODERATOR_ROLES, User
 from webapp.auth import Moderator, SignedIn
-from webapp.contribute import PostedForm, workflow
-from webapp.deps import ServicesDep, TemplatesDep
-from webapp.moderation import reindex
+from services.moderation import promote
 from services.runtime import Services
+from webapp.contribute import PostedForm
+from webapp.deps import ServicesDep, TemplatesDep
 
 router = APIRouter(include_in_schema=False)
 DONE = {"approved": "Approved: it now shows on the write-up.", "rejected": "Rejected."}
@@ -72,8 +72,5 @@ def reject_post(report_id: int, services: ServicesDep, user: Moderator,
 
 @router.post("/practice/{slug}/promote")
 def promote_post(slug: str, services: ServicesDep, user: Moderator) -> Response:
-    levels = [t.id for t in services.taxonomy.for_field("evidence_strength").terms]
-    transfer.promote(services.state, user, services.settings.practice_dir, slug, levels,
-                     workflow(services).check)
-    reindex(services)
+    promote(services, user, slug)
     return RedirectResponse(f"/practice/{slug}?promoted=1#transfer", status_code=303)

@@ -9,13 +9,14 @@ from kb.content.authoring import slug_from_title
 from kb.workflows.contribution import fields_from_text, normalise_upload
 from kb.errors import BadInputError, NotFoundError, Problem
 from kb.content.markdown import render_html
-from kb.workflows.revisions import Revision, get_revision, history, restore
+from kb.workflows.revisions import Revision, history
 from kb.workflows.submissions import Submission
-from webapp.auth import Contributor, Moderator
-from webapp.contribute import workflow
-from webapp.deps import ServicesDep
-from webapp.moderation import MAX_COMMENT, reindex, review_of
+from services.contribution import workflow
+from services.moderation import approve, restore_revision, review_of
 from services.runtime import Services
+from webapp.auth import Contributor, Moderator
+from webapp.deps import ServicesDep
+from webapp.moderation import MAX_COMMENT
 
 router = APIRouter(prefix="/api", tags=["contribution"])
 MAX_MARKDOWN = 1_000_000
@@ -211,8 +212,7 @@ def api_queue(services: ServicesDep, user: Moderator) -> list[ReviewOut]:
 def api_approve(submission_id: int, body: Decision, services: ServicesDep,
                 user: Moderator) -> SubmissionOut:
     """Publish: write the file atomically, keep a revision, update the search index."""
-    sub = workflow(services).approve(user, submission_id, body.comment)
-    reindex(services)
+    sub, _ = approve(services, user, submission_id, body.comment)
     return _sub(sub)
 
 
@@ -244,7 +244,4 @@ def api_revisions(slug: str, services: ServicesDep) -> list[RevisionOut]:
 def api_restore(slug: str, number: int, services: ServicesDep,
                 user: Moderator) -> RevisionOut:
     """Publish an earlier revision again (recorded as a new revision)."""
-    new_number = restore(services.state, user, services.settings.practice_dir, slug, number,
-                         workflow(services).check)
-    reindex(services)
-    return _revision(get_revision(services.state, slug, new_number))
+    return _revision(restore_revision(services, user, slug, number))
