@@ -36,8 +36,6 @@ def create_app(settings: Settings, embedder: Embedder | None = None,
         app.state.curation = CurationCache(settings)
         app.state.curation.get()  # parse collections once now, not on the first visit
         app.state.packs = PackCache()
-        auth.configure_templates(app.state.templates)
-        curate.configure_templates(app.state.templates)
         yield
         services.engine.close()
 
@@ -75,7 +73,8 @@ def create_app(settings: Settings, embedder: Embedder | None = None,
     app.include_router(curation_api.router)
     app.include_router(curate.router)  # before /collections/{slug}: /collections/new
     app.include_router(curation_pages.router)
-    auth.install(app)
+    app.include_router(auth.api_router)
+    app.include_router(auth.router)
     app.include_router(contribute.router)
     # Before moderation: /moderation/transfers must not reach /moderation/{submission_id}.
     app.include_router(transfer.router)

@@ -1,67 +1,23 @@
-"""Signing in and out (pages and API), role checks for other routers, and auth errors."""
+"""Signing in and out, as pages and as the JSON API."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-from urllib.parse import quote
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import BaseModel, Field
 from starlette.responses import Response
-from starlette.templating import Jinja2Templates
 
-from kb.state.accounts import (CONTRIBUTOR_ROLES, MODERATOR_ROLES, LoginPolicy, User, authenticate,
-                         end_session, start_session)
-from kb.errors import (AuthenticationError, ConflictError, PermissionDeniedError,
-                       TooManyRequestsError)
-from webapp.deps import ServicesDep, TemplatesDep
-from webapp.errors import error_response
-from webapp.security import (SAFE_METHODS, csrf_token, presession_cookie, safe_next,
-                             session_cookie, set_cookie, verify_csrf)
+from kb.errors import AuthenticationError, TooManyRequestsError
+from kb.state.accounts import LoginPolicy, User, authenticate, end_session, start_session
 from services.runtime import Services
+from webapp.deps import ServicesDep, SignedIn, TemplatesDep, csrf_protect
+from webapp.params import safe_next
+from webapp.security import csrf_token, presession_cookie, session_cookie, set_cookie
 
 router = APIRouter(include_in_schema=False)
 api_router = APIRouter(prefix="/api", tags=["accounts"])
-
-
-class LoginRequired(Exception):
-    """Raised by a role gate for anonymous requests: pages redirect, the API answers 401."""
-
-
-class RoleGate:
-    """A dependency admitting signed-in users with one of `roles` (admins always), and
-    checking the CSRF token on every state-changing request it guards."""
-
-    def __init__(self, roles: tuple[str, ...]) -> None:
-        self.roles = roles
-
-    async def __call__(self, request: Request) -> User:
-        user: User | None = getattr(request.state, "user", None)
-        if user is None:
-            raise LoginRequired()
-        if not user.has_role(*self.roles):
-            raise PermissionDeniedError(f"this needs the {' or '.join(self.roles)} role; you "
-                                        f"are signed in as a {user.role}")
-        if request.method not in SAFE_METHODS:
-            await verify_csrf(request)
-        return user
-
-
-def require_role(*roles: str) -> RoleGate:
-    """The dependency other routers use: `user: User = Depends(require_role("moderator"))`."""
-    return RoleGate(tuple(roles))
-
-
-SignedIn = Annotated[User, Depends(require_role("reader", "contributor", "moderator", "curator",
-                                                "admin"))]
-Contributor = Annotated[User, Depends(require_role(*CONTRIBUTOR_ROLES))]
-Moderator = Annotated[User, Depends(require_role(*MODERATOR_ROLES))]
-
-
-async def csrf_protect(request: Request) -> None:
-    """For forms anyone may post (sign-in): the token is bound to a pre-session cookie."""
-    await verify_csrf(request)
 
 
 def policy_of(services: Services) -> LoginPolicy:
@@ -176,47 +132,3 @@ def api_logout(request: Request, services: ServicesDep, user: SignedIn) -> Respo
     response = Response(status_code=204)
     response.delete_cookie(session_cookie(request), path="/")
     return response
-
-
-# -- wiring ------------------------------------------------------------------------------
-
-def configure_templates(templates: Jinja2Templates) -> None:
-    """Globals the header and forms use: the CSRF token and role checks."""
-    def can(user: Any, *roles: str) -> bool:
-        return bool(user) and user.has_role(*roles)
-
-    templates.env.globals.update(
-        csrf_token=csrf_token,
-        can_contribute=lambda user: can(user, *CONTRIBUTOR_ROLES),
-        can_moderate=lambda user: can(user, *MODERATOR_ROLES))
-
-
-def install(app: FastAPI) -> None:
-    """Routers and error translations for accounts; call from create_app."""
-    app.include_router(api_router)
-    app.include_router(router)
-
-    @app.exception_handler(LoginRequired)
-    async def login_required(request: Request, exc: LoginRequired) -> Response:
-        if request.url.path.startswith("/api"):
-            return JSONResponse({"detail": "sign in first (POST /api/login)"}, status_code=401)
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(f"/login?next={quote(safe_next(target))}", status_code=303)
-
-    @app.exception_handler(PermissionDeniedError)
-    async def forbidden(request: Request, exc: PermissionDeniedError) -> Response:
-        return error_response(request, 403, str(exc))
-
-    @app.exception_handler(AuthenticationError)
-    async def unauthenticated(request: Request, exc: AuthenticationError) -> Response:
-        return error_response(request, 401, str(exc))
-
-    @app.exception_handler(ConflictError)
-    async def conflict(request: Request, exc: ConflictError) -> Response:
-        return error_response(request, 409, str(exc))
-
-    @app.exception_handler(TooManyRequestsError)
-    async def too_many(request: Request, exc: TooManyRequestsError) -> Response:
-        response = error_response(request, 429, str(exc))
-        response.headers["Retry-After"] = str(exc.retry_after)
-        return response

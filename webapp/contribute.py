@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
@@ -15,8 +15,7 @@ from kb.content.authoring import slug_from_title
 from kb.workflows.contribution import Fields, build_text, check_text, fields_from_text, normalise_upload
 from kb.errors import BadInputError, NotFoundError, Problem
 from kb.workflows.submissions import Submission
-from webapp.auth import Contributor
-from webapp.deps import ServicesDep, TemplatesDep
+from webapp.deps import Contributor, PostedForm, ServicesDep, TemplatesDep
 from webapp.errors import error_response
 from webapp.forms import blank_fields, fields_from_form, form_context, honeypot_filled
 from services.contribution import preview_of, workflow
@@ -25,13 +24,6 @@ from services.runtime import Services
 router = APIRouter(include_in_schema=False)
 ACTIONS = ("preview", "save", "submit")
 HASH_RE = re.compile(r"^[0-9a-f]{64}$")
-
-
-async def posted_form(request: Request) -> FormData:
-    return await request.form()
-
-
-PostedForm = Annotated[FormData, Depends(posted_form)]
 
 
 def _own(services: Services, user: User, submission_id: int) -> Submission:

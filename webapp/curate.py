@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import FormData
 from starlette.responses import Response
@@ -20,12 +20,9 @@ from kb.errors import KBError, NotFoundError
 from kb.state.accounts import User
 from services.curation import change_collection, record_change
 from services.runtime import Services
-from webapp.auth import require_role
-from webapp.contribute import PostedForm
-from webapp.deps import CurationDep, ServicesDep, TemplatesDep
+from webapp.deps import CurationDep, Curator, PostedForm, ServicesDep, TemplatesDep
 
 router = APIRouter(include_in_schema=False)
-Curator = Annotated[User, Depends(require_role("curator"))]
 PLAN_LINE = re.compile(r"^\s*(\d{1,3})\s*(?:min(?:utes?)?\b\.?)?\s*[-:–]?\s*(.+?)\s*$")
 DONE = {"created": "Collection created. Add write-ups and a session plan, then publish it.",
         "added": "Write-up added.", "moved": "Order changed.", "noted": "Note saved.",
@@ -261,16 +258,3 @@ def status_post(slug: str, request: Request, services: ServicesDep, templates: T
     status = _text(form, "status", 20)
     return _change(request, templates, services, curation, user, slug, "status", status,
                    lambda e: e.set_status(slug, status))
-
-
-def configure_templates(templates: Jinja2Templates) -> None:
-    """Globals for the "Add to collection" form: who sees it and which collections it offers."""
-    def can_curate(user: Any) -> bool:
-        return bool(user) and bool(user.has_role("curator"))
-
-    def collections_to_add_to(request: Request) -> list[Collection]:
-        curation: Curation = request.app.state.curation.get()
-        return sorted(curation.collections.values(), key=lambda c: c.title.casefold())
-
-    templates.env.globals.update(can_curate=can_curate,
-                                 collections_to_add_to=collections_to_add_to)

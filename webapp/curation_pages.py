@@ -2,43 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from kb.curation.collection import Collection
 from kb.curation.catalogue import Curation
-from kb.content.taxonomy import Term
+from webapp.context import audience_context, site_url
 from webapp.deps import CurationDep, PacksDep, ServicesDep, TemplatesDep
-from webapp.handouts import (collection_export, handout_context, programme_export,
+from webapp.handouts import (collection_export, download, handout_context, programme_export,
                              timetable_context)
 from webapp.params import parse_audience
 
 router = APIRouter(include_in_schema=False)
-
-MEDIA_TYPES = {"pdf": "application/pdf", "md": "application/zip", "html": "text/html"}
-
-
-def site_url(request: Request, services: ServicesDep) -> str:
-    """The address written into handouts: KB_PUBLIC_URL if set, else the one asked for."""
-    return services.settings.public_url.rstrip("/") or str(request.base_url).rstrip("/")
-
-
-def _terms(services: ServicesDep, field_name: str, used: set[str]) -> list[Term]:
-    return [t for t in services.taxonomy.for_field(field_name).terms if t.id in used]
-
-
-def _filter_context(services: ServicesDep, collections: list[Collection],
-                    subjects: tuple[str, ...], phases: tuple[str, ...],
-                    extra_subjects: set[str] | None = None) -> dict[str, Any]:
-    used_subjects = {s for c in collections for s in c.subjects} | (extra_subjects or set())
-    return {
-        "subject_terms": _terms(services, "subjects", used_subjects | set(subjects)),
-        "phase_terms": _terms(services, "phase", {p for c in collections for p in c.phases}
-                              | set(phases)),
-        "subject": subjects[0] if subjects else "", "phase": phases[0] if phases else "",
-    }
 
 
 @router.get("/collections", response_class=HTMLResponse)
@@ -50,7 +24,7 @@ def collections_page(request: Request, services: ServicesDep, templates: Templat
     return templates.TemplateResponse(request, "collections.html", {
         "collections": shown, "programmes": sorted(curation.programmes.values(),
                                                    key=lambda p: p.date, reverse=True),
-        **_filter_context(services, every, subjects, phases),
+        **audience_context(services, every, subjects, phases),
     })
 
 
@@ -70,19 +44,13 @@ def collection_print(slug: str, request: Request, services: ServicesDep,
         curation, collection, site_url(request, services)))
 
 
-def _download(data: bytes, fmt: str, filename: str) -> Response:
-    return Response(data, media_type=MEDIA_TYPES[fmt], headers={
-        "Content-Disposition": f'attachment; filename="{filename}"',
-        "Cache-Control": "no-cache"})
-
-
 def _collection_file(fmt: str, slug: str, request: Request, services: ServicesDep,
                      templates: TemplatesDep, curation: Curation, packs: PacksDep) -> Response:
     collection = curation.collection(slug)
     url = site_url(request, services)
     data = packs.get(("collection", fmt, slug, curation.version, url),
                      lambda: collection_export(templates.env, curation, collection, fmt, url))
-    return _download(data, fmt, f"{slug}.{'zip' if fmt == 'md' else fmt}")
+    return download(data, fmt, f"{slug}.{'zip' if fmt == 'md' else fmt}")
 
 
 @router.get("/collections/{slug}/handout.pdf")
@@ -113,7 +81,7 @@ def programme_page(slug: str, request: Request, services: ServicesDep,
     strand_subjects = {s for strand in programme.strands for s in strand.subjects}
     return templates.TemplateResponse(request, "programme.html", {
         **timetable_context(curation, programme, site_url(request, services), subjects, phases),
-        **_filter_context(services, used, subjects, phases, strand_subjects),
+        **audience_context(services, used, subjects, phases, strand_subjects),
     })
 
 
@@ -132,4 +100,4 @@ def programme_pdf(slug: str, request: Request, services: ServicesDep, templates:
     url = site_url(request, services)
     data = packs.get(("programme", "pdf", slug, curation.version, url),
                      lambda: programme_export(templates.env, curation, programme, "pdf", url))
-    return _download(data, "pdf", f"{slug}-timetable.pdf")
+    return download(data, "pdf", f"{slug}-timetable.pdf")

@@ -20,6 +20,7 @@ from services.runtime import Services
 FIELD_OF_PROBLEM = {"evidence": "evidence_strength", "evidence.strength": "evidence_strength",
                     "evidence.measure": "evidence_measure"}
 HONEYPOT = "website"
+MAX_COMMENT = 4000  # a moderator's comment on a decision (page and API)
 
 
 def fields_from_form(form: FormData) -> Fields:

@@ -10,9 +10,8 @@ from starlette.responses import Response
 
 from kb.state.accounts import User
 from services.dashboard import SERIES, due_for_review, last_months, monthly_counts
-from webapp.auth import Moderator, require_role
 from webapp.charts import chart
-from webapp.deps import ServicesDep, TemplatesDep
+from webapp.deps import Moderator, ServicesDep, TemplatesDep, require_role
 
 router = APIRouter(include_in_schema=False)
 

@@ -2,42 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
 from kb.content.documents import SLUG_RE
-from kb.state.accounts import CONTRIBUTOR_ROLES, MODERATOR_ROLES, User
 from kb.workflows.contribution import fields_from_text
-from kb.workflows.revisions import get_revision, history
+from kb.workflows.revisions import get_revision
 from services.contribution import preview_of, workflow
 from services.moderation import approve, restore_revision, review_of
-from services.runtime import Services
-from webapp.auth import Moderator
-from webapp.contribute import PostedForm
-from webapp.deps import ServicesDep, TemplatesDep
+from webapp.deps import Moderator, PostedForm, ServicesDep, TemplatesDep
+from webapp.forms import MAX_COMMENT
 
 router = APIRouter(include_in_schema=False)
-MAX_COMMENT = 4000
 
 
 NOTICES = {"index": "Published, but the search index could not be updated yet; it will be "
                     "at the next `kb index` or restart."}
 DONE = {"approved": "Published.", "changes_requested": "Sent back with your comment.",
         "rejected": "Rejected."}
-
-
-def history_context(request: Request, services: Services, slug: str,
-                    family: str) -> dict[str, Any]:
-    """What the write-up page shows about its revisions and who may edit or restore it."""
-    user: User | None = getattr(request.state, "user", None)
-    can_moderate = bool(user and user.has_role(*MODERATOR_ROLES))
-    can_edit = bool(user and user.has_role(*CONTRIBUTOR_ROLES) and
-                    (can_moderate or user.family == family))
-    return {"revisions": history(services.state, slug), "can_restore": can_moderate,
-            "can_edit": can_edit}
 
 
 def _comment(form: PostedForm) -> str:

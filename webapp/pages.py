@@ -7,11 +7,9 @@ from fastapi.responses import HTMLResponse
 
 from kb.errors import NotFoundError
 from webapp.deps import CurationDep, SearchDep, ServicesDep, TemplatesDep
-from webapp.moderation import history_context
-from webapp.params import PARAM_OF_FIELD
 from services.search import record_open, record_search, run_search
-from webapp.support import support_context
-from webapp.transfer import transfer_context
+from webapp.context import history_context, support_context, transfer_context
+from webapp.params import PARAM_OF_FIELD
 
 router = APIRouter(include_in_schema=False)
 

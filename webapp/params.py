@@ -1,4 +1,5 @@
-"""Reading search parameters from a request: repeatable tag filters resolved through the taxonomy."""
+"""Reading parameters from a request: search filters resolved through the taxonomy, the audience
+of collection pages, and a safe address to return to after signing in."""
 
 from __future__ import annotations
 
@@ -94,3 +95,12 @@ def parse_audience(params: QueryParams, taxonomy: Taxonomy) -> tuple[tuple[str, 
                 ids.append(term)
         out.append(tuple(ids))
     return out[0], out[1]
+
+
+def safe_next(value: str | None) -> str:
+    """A local path to return to after signing in; anything else becomes '/'."""
+    if not value or not value.startswith("/") or value.startswith(("//", "/\\")):
+        return "/"
+    if any(ord(c) < 32 for c in value) or "\\" in value:
+        return "/"
+    return value[:500]

@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
 from kb.workflows import support
-from kb.state.accounts import User
 from kb.errors import NotFoundError
-from webapp.auth import SignedIn
-from webapp.contribute import PostedForm
-from webapp.deps import ServicesDep, TemplatesDep
 from services.runtime import Services
+from webapp.deps import PostedForm, ServicesDep, SignedIn, TemplatesDep
 
 router = APIRouter(include_in_schema=False)
-
-
-def support_context(request: Request, services: Services, slug: str,
-                    school: str) -> dict[str, Any]:
-    """What the write-up page shows: the counts, and the request form to whom it applies."""
-    user: User | None = getattr(request.state, "user", None)
-    return {"support_counts": support.counts(services.state, slug=slug),
-            "support_kinds": support.KINDS,
-            "can_ask": bool(user and not user.disabled and user.school != school)}
 
 
 def _field(form: PostedForm, name: str, limit: int = support.MAX_MESSAGE + 10) -> str:

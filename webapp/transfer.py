@@ -2,36 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
 from kb.workflows import transfer
-from kb.state.accounts import MODERATOR_ROLES, User
-from webapp.auth import Moderator, SignedIn
 from services.moderation import promote
-from services.runtime import Services
-from webapp.contribute import PostedForm
-from webapp.deps import ServicesDep, TemplatesDep
+from webapp.deps import Moderator, PostedForm, ServicesDep, SignedIn, TemplatesDep
 
 router = APIRouter(include_in_schema=False)
 DONE = {"approved": "Approved: it now shows on the write-up.", "rejected": "Rejected."}
-
-
-def transfer_context(request: Request, services: Services, slug: str,
-                     school: str) -> dict[str, Any]:
-    """The transfer trail, replication counts and the forms the visitor may use."""
-    user: User | None = getattr(request.state, "user", None)
-    reports = transfer.trail(services.state, slug)
-    schools, positive = transfer.replications(reports)
-    return {"transfers": reports, "replicated_by": schools, "positive_schools": positive,
-            "transfer_results": transfer.RESULTS,
-            "can_report": bool(user and user.school and user.school != school),
-            "can_promote": bool(user and user.has_role(*MODERATOR_ROLES)
-                                and positive >= transfer.PROMOTION_MIN_SCHOOLS),
-            "promotion_min": transfer.PROMOTION_MIN_SCHOOLS}
 
 
 def _field(form: PostedForm, name: str) -> str:

@@ -14,9 +14,8 @@ from kb.workflows.submissions import Submission
 from services.contribution import workflow
 from services.moderation import approve, restore_revision, review_of
 from services.runtime import Services
-from webapp.auth import Contributor, Moderator
-from webapp.deps import ServicesDep
-from webapp.moderation import MAX_COMMENT
+from webapp.deps import Contributor, Moderator, ServicesDep
+from webapp.forms import MAX_COMMENT
 
 router = APIRouter(prefix="/api", tags=["contribution"])
 MAX_MARKDOWN = 1_000_000
