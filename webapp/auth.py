@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
-from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from kb.errors import AuthenticationError, TooManyRequestsError
@@ -14,6 +13,7 @@ from kb.state.accounts import LoginPolicy, User, authenticate, end_session, star
 from services.runtime import Services
 from webapp.deps import ServicesDep, SignedIn, TemplatesDep, csrf_protect
 from webapp.params import safe_next
+from webapp.schemas import LoginIn, Me
 from webapp.security import csrf_token, presession_cookie, session_cookie, set_cookie
 
 router = APIRouter(include_in_schema=False)
@@ -90,20 +90,6 @@ def logout(request: Request, services: ServicesDep, user: SignedIn) -> Response:
 
 
 # -- API ---------------------------------------------------------------------------------
-
-class LoginIn(BaseModel):
-    email: str = Field(max_length=254)
-    password: str = Field(max_length=1024)
-
-
-class Me(BaseModel):
-    email: str
-    name: str
-    role: str
-    school: str
-    family: str
-    csrf_token: str = Field(description="Send as the X-CSRF-Token header on POST requests.")
-
 
 def me_of(request: Request, user: User) -> Me:
     return Me(email=user.email, name=user.name, role=user.role, school=user.school,
