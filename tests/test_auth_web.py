@@ -255,7 +255,8 @@ def _routes(app: Any) -> list[tuple[str, str, RoleGate | None]]:
         methods = sorted((context.methods or {"GET"}) - {"HEAD"})
         for method in methods:
             gate = _gate(route) if isinstance(route, APIRoute) else None
-            out.append((method, context.path, gate))
+            # The address template without path types: {submission_id:int} -> {submission_id}.
+            out.append((method, re.sub(r":\w+}", "}", context.path), gate))
     return out
 
 

@@ -1,11 +1,14 @@
 """Reading parameters from a request: search filters resolved through the taxonomy, the audience
-of collection pages, and a safe address to return to after signing in."""
+of collection pages, typed path segments, and a safe address to return to after signing in."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Annotated
 
+from fastapi import Query
+from starlette.convertors import StringConvertor, register_url_convertor
 from starlette.datastructures import QueryParams
 
 from indexer.records import FILTER_PARAMS
@@ -17,6 +20,18 @@ from kb.content.taxonomy import Taxonomy
 PARAM_OF_FIELD = {v: k for k, v in FILTER_PARAMS.items()}
 MAX_PAGE = 1000
 MAX_VALUES = 20
+# A repeatable query parameter as the API declares it (the values are read by parse_search).
+Repeated = Annotated[list[str] | None, Query()]
+
+
+class CollectionSlug(StringConvertor):
+    """`{slug:collection}` in a route: a collection's address, any path segment but `new`,
+    which is the curators' form for making one (so neither route can capture the other)."""
+
+    regex = "(?!new$)[^/]+"
+
+
+register_url_convertor("collection", CollectionSlug())
 
 
 @dataclass(frozen=True)

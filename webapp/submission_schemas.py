@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from kb.content.markdown import render_html
 from kb.errors import Problem
 from kb.workflows.revisions import Revision
 from kb.workflows.submissions import Submission
+from services.moderation import Review
 from webapp.forms import MAX_COMMENT
 
 MAX_MARKDOWN = 1_000_000
@@ -105,3 +107,10 @@ def revision_out(r: Revision) -> RevisionOut:
     return RevisionOut(number=r.number, author=r.author, approved_by=r.approved_by,
                        summary=r.summary, created_at=r.created_at,
                        content_hash=r.content_hash)
+
+
+def review_out(review: Review) -> ReviewOut:
+    """A pending submission with its problems, its diff and its body as the page would show it."""
+    return ReviewOut(submission=submission_out(review.sub),
+                     problems=[problem_out(p) for p in review.problems], diff=review.diff,
+                     preview_html=render_html(review.preview.body)[0])

@@ -37,13 +37,13 @@ def queue_page(request: Request, services: ServicesDep, templates: TemplatesDep,
         "message": DONE.get(done, "")})
 
 
-@router.post("/moderation/transfers/{report_id}/approve")
+@router.post("/moderation/transfers/{report_id:int}/approve")
 def approve_post(report_id: int, services: ServicesDep, user: Moderator) -> Response:
     transfer.approve(services.state, user, report_id)
     return RedirectResponse("/moderation/transfers?done=approved", status_code=303)
 
 
-@router.post("/moderation/transfers/{report_id}/reject")
+@router.post("/moderation/transfers/{report_id:int}/reject")
 def reject_post(report_id: int, services: ServicesDep, user: Moderator,
                 form: PostedForm) -> Response:
     transfer.reject(services.state, user, report_id, _field(form, "reason"))

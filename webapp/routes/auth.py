@@ -16,8 +16,8 @@ from webapp.params import safe_next
 from webapp.schemas import LoginIn, Me
 from webapp.security import csrf_token, presession_cookie, session_cookie, set_cookie
 
-router = APIRouter(include_in_schema=False)
-api_router = APIRouter(prefix="/api", tags=["accounts"])
+pages = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api", tags=["accounts"])
 
 
 def policy_of(services: Services) -> LoginPolicy:
@@ -48,13 +48,13 @@ def _set_session_cookie(response: Response, request: Request, services: Services
 
 # -- pages -------------------------------------------------------------------------------
 
-@router.get("/login", response_class=HTMLResponse)
+@pages.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, templates: TemplatesDep, next: str = "/") -> Response:
     return templates.TemplateResponse(request, "login.html", {
         "next": safe_next(next), "email": "", "error": ""})
 
 
-@router.post("/login", dependencies=[Depends(csrf_protect)], response_class=HTMLResponse)
+@pages.post("/login", dependencies=[Depends(csrf_protect)], response_class=HTMLResponse)
 def login_submit(request: Request, services: ServicesDep, templates: TemplatesDep,
                  email: Annotated[str, Form(max_length=254)] = "",
                  password: Annotated[str, Form(max_length=1024)] = "",
@@ -74,14 +74,14 @@ def login_submit(request: Request, services: ServicesDep, templates: TemplatesDe
     return response
 
 
-@router.get("/logout", response_class=HTMLResponse)
+@pages.get("/logout", response_class=HTMLResponse)
 def logout_page(request: Request, templates: TemplatesDep) -> Response:
     if getattr(request.state, "user", None) is None:
         return RedirectResponse("/", status_code=303)
     return templates.TemplateResponse(request, "logout.html", {})
 
 
-@router.post("/logout")
+@pages.post("/logout")
 def logout(request: Request, services: ServicesDep, user: SignedIn) -> Response:
     end_session(services.state, request.state.session_token, actor=user.email)
     response = RedirectResponse("/", status_code=303)
@@ -96,7 +96,7 @@ def me_of(request: Request, user: User) -> Me:
               family=user.family, csrf_token=csrf_token(request))
 
 
-@api_router.post("/login", response_model=Me)
+@api.post("/login", response_model=Me)
 def api_login(body: LoginIn, request: Request, services: ServicesDep) -> Response:
     """Sign in with a JSON body; the session cookie is set on the response."""
     user = _sign_in(request, services, body.email, body.password)
@@ -105,16 +105,21 @@ def api_login(body: LoginIn, request: Request, services: ServicesDep) -> Respons
     return response
 
 
-@api_router.get("/me", response_model=Me)
+@api.get("/me", response_model=Me)
 def api_me(request: Request, user: SignedIn) -> Me:
     """The signed-in account and its CSRF token."""
     return me_of(request, user)
 
 
-@api_router.post("/logout", status_code=204)
+@api.post("/logout", status_code=204)
 def api_logout(request: Request, services: ServicesDep, user: SignedIn) -> Response:
     """Sign out: the session ends and its cookie is removed (answers 204, no body)."""
     end_session(services.state, request.state.session_token, actor=user.email)
     response = Response(status_code=204)
     response.delete_cookie(session_cookie(request), path="/")
     return response
+
+
+router = APIRouter()
+router.include_router(api)
+router.include_router(pages)

@@ -45,7 +45,8 @@ def field_errors(exc: KBError, item: int | None = None) -> dict[str, str]:
     out: dict[str, str] = {}
     for p in exc.problems:
         name = p.field
-        if (item is not None and name.startswith(f"items[{item}].")) or name.startswith("audience."):
+        if ((item is not None and name.startswith(f"items[{item}].")) or
+                name.startswith("audience.")):
             name = name.split(".", 1)[1].split("[")[0]
         elif name.startswith("plan"):
             name = "plan"

@@ -1,4 +1,5 @@
-"""Pages for collections and inset-day programmes: lists, public pages, handouts and downloads."""
+"""Collections: the list, a collection's page, print view and handout downloads, and their JSON
+twins /api/collections and /api/collections/<slug> (curators' forms are in routes/curate.py)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,16 @@ from fastapi.responses import HTMLResponse, Response
 from kb.curation.catalogue import Curation
 from webapp.context import audience_context, site_url
 from webapp.deps import CurationDep, PacksDep, ServicesDep, TemplatesDep
-from webapp.handouts import (collection_export, download, handout_context, programme_export,
-                             timetable_context)
-from webapp.params import parse_audience
+from webapp.handouts import collection_export, download, handout_context
+from webapp.params import Repeated, parse_audience
+from webapp.schemas import (CollectionDetail, CollectionList, collection_detail_of,
+                            collection_summary_of)
 
-router = APIRouter(include_in_schema=False)
+pages = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api", tags=["collections"])
 
 
-@router.get("/collections", response_class=HTMLResponse)
+@pages.get("/collections", response_class=HTMLResponse)
 def collections_page(request: Request, services: ServicesDep, templates: TemplatesDep,
                      curation: CurationDep) -> HTMLResponse:
     subjects, phases = parse_audience(request.query_params, services.taxonomy)
@@ -28,7 +31,8 @@ def collections_page(request: Request, services: ServicesDep, templates: Templat
     })
 
 
-@router.get("/collections/{slug}", response_class=HTMLResponse)
+# {slug:collection} (webapp.params) never matches "new": /collections/new is the curators' form.
+@pages.get("/collections/{slug:collection}", response_class=HTMLResponse)
 def collection_page(slug: str, request: Request, services: ServicesDep,
                     templates: TemplatesDep, curation: CurationDep) -> HTMLResponse:
     collection = curation.collection(slug)
@@ -36,7 +40,7 @@ def collection_page(slug: str, request: Request, services: ServicesDep,
         curation, collection, site_url(request, services)))
 
 
-@router.get("/collections/{slug}/print", response_class=HTMLResponse)
+@pages.get("/collections/{slug}/print", response_class=HTMLResponse)
 def collection_print(slug: str, request: Request, services: ServicesDep,
                      templates: TemplatesDep, curation: CurationDep) -> HTMLResponse:
     collection = curation.collection(slug)
@@ -53,51 +57,33 @@ def _collection_file(fmt: str, slug: str, request: Request, services: ServicesDe
     return download(data, fmt, f"{slug}.{'zip' if fmt == 'md' else fmt}")
 
 
-@router.get("/collections/{slug}/handout.pdf")
+@pages.get("/collections/{slug}/handout.pdf")
 def collection_pdf(slug: str, request: Request, services: ServicesDep, templates: TemplatesDep,
                    curation: CurationDep, packs: PacksDep) -> Response:
     return _collection_file("pdf", slug, request, services, templates, curation, packs)
 
 
-@router.get("/collections/{slug}/handout.zip")
+@pages.get("/collections/{slug}/handout.zip")
 def collection_zip(slug: str, request: Request, services: ServicesDep, templates: TemplatesDep,
                    curation: CurationDep, packs: PacksDep) -> Response:
     return _collection_file("md", slug, request, services, templates, curation, packs)
 
 
-@router.get("/programmes", response_class=HTMLResponse)
-def programmes_page(request: Request, templates: TemplatesDep,
-                    curation: CurationDep) -> HTMLResponse:
-    return templates.TemplateResponse(request, "programmes.html", {
-        "programmes": sorted(curation.programmes.values(), key=lambda p: p.date, reverse=True)})
-
-
-@router.get("/programmes/{slug}", response_class=HTMLResponse)
-def programme_page(slug: str, request: Request, services: ServicesDep,
-                   templates: TemplatesDep, curation: CurationDep) -> HTMLResponse:
-    programme = curation.programme(slug)
+@api.get("/collections", response_model=CollectionList)
+def api_collections(request: Request, services: ServicesDep, curation: CurationDep,
+                    subject: Repeated = None, phase: Repeated = None) -> CollectionList:
+    """Published collections by title, optionally for some subjects and phases."""
     subjects, phases = parse_audience(request.query_params, services.taxonomy)
-    used = [curation.collections[s.collection] for _, s in programme.sessions()]
-    strand_subjects = {s for strand in programme.strands for s in strand.subjects}
-    return templates.TemplateResponse(request, "programme.html", {
-        **timetable_context(curation, programme, site_url(request, services), subjects, phases),
-        **audience_context(services, used, subjects, phases, strand_subjects),
-    })
+    found = [c for c in curation.published_collections() if c.is_for(subjects, phases)]
+    return CollectionList(total=len(found), results=[collection_summary_of(c) for c in found])
 
 
-@router.get("/programmes/{slug}/print", response_class=HTMLResponse)
-def programme_print(slug: str, request: Request, services: ServicesDep,
-                    templates: TemplatesDep, curation: CurationDep) -> HTMLResponse:
-    programme = curation.programme(slug)
-    return templates.TemplateResponse(request, "programme_print.html", timetable_context(
-        curation, programme, site_url(request, services)))
+@api.get("/collections/{slug}", response_model=CollectionDetail)
+def api_collection(slug: str, curation: CurationDep) -> CollectionDetail:
+    """One collection: its plan, its write-ups in order with the curator's notes, its sessions."""
+    return collection_detail_of(curation, curation.collection(slug))
 
 
-@router.get("/programmes/{slug}/timetable.pdf")
-def programme_pdf(slug: str, request: Request, services: ServicesDep, templates: TemplatesDep,
-                  curation: CurationDep, packs: PacksDep) -> Response:
-    programme = curation.programme(slug)
-    url = site_url(request, services)
-    data = packs.get(("programme", "pdf", slug, curation.version, url),
-                     lambda: programme_export(templates.env, curation, programme, "pdf", url))
-    return download(data, "pdf", f"{slug}-timetable.pdf")
+router = APIRouter()
+router.include_router(pages)
+router.include_router(api)

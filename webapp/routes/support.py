@@ -35,7 +35,7 @@ def support_list(request: Request, services: ServicesDep, templates: TemplatesDe
         "sent": sent, "received": received, "names": _names(services)})
 
 
-@router.get("/support/{request_id}", response_class=HTMLResponse)
+@router.get("/support/{request_id:int}", response_class=HTMLResponse)
 def support_page(request_id: int, request: Request, services: ServicesDep,
                  templates: TemplatesDep, user: SignedIn, sent: str = "") -> Response:
     req = support.get(services.state, user, request_id)
@@ -44,21 +44,21 @@ def support_page(request_id: int, request: Request, services: ServicesDep,
         "names": _names(services), "title": _title(services, req.slug)})
 
 
-@router.post("/support/{request_id}/accept")
+@router.post("/support/{request_id:int}/accept")
 def accept_post(request_id: int, services: ServicesDep, user: SignedIn,
                 form: PostedForm) -> Response:
     support.accept(services.state, user, request_id, _field(form, "reply"))
     return RedirectResponse(f"/support/{request_id}", status_code=303)
 
 
-@router.post("/support/{request_id}/decline")
+@router.post("/support/{request_id:int}/decline")
 def decline_post(request_id: int, services: ServicesDep, user: SignedIn,
                  form: PostedForm) -> Response:
     support.decline(services.state, user, request_id, _field(form, "reply"))
     return RedirectResponse(f"/support/{request_id}", status_code=303)
 
 
-@router.post("/support/{request_id}/complete")
+@router.post("/support/{request_id:int}/complete")
 def complete_post(request_id: int, services: ServicesDep, user: SignedIn,
                   form: PostedForm) -> Response:
     support.complete(services.state, user, request_id, _field(form, "happened_on", 20),
