@@ -49,7 +49,8 @@ def test_gaps_group_paraphrases_and_skip_good_searches(tmp_path, embedder) -> No
     assert [c.count for c in clusters] == [3, 2]
     phonics, chess = clusters
     assert all("phonics" in q for q in phonics.queries)
-    assert phonics.first_seen.startswith("2026-10-01") and phonics.last_seen.startswith("2026-10-03")
+    assert phonics.first_seen.startswith("2026-10-01")
+    assert phonics.last_seen.startswith("2026-10-03")
     assert all("chess" in q for q in chess.queries)
     rows = list(csv.reader(io.StringIO(gaps_csv(clusters))))
     assert rows[0] == ["need", "searches", "first_seen", "last_seen", "paraphrases"]

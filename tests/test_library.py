@@ -1,4 +1,5 @@
-"""The bundled library: it validates, has the promised spread, and search finds what teachers want."""
+"""The bundled library: it validates, has the promised spread, and search finds what teachers
+want."""
 
 from __future__ import annotations
 
