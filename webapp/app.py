@@ -18,16 +18,15 @@ from services.runtime import start_services
 from webapp import errors, security
 from webapp.handouts import PackCache
 from webapp.routes import (api_reference, auth, browse, collections, community, contribute,
-                           curate, dashboard, feeds, gaps, health, moderation, practices,
-                           programmes, search, support, transfer)
+                           dashboard, feeds, gaps, health, moderation, practices, programmes,
+                           search, support, transfer)
 from webapp.templating import create_templates
 
 # Every feature's routes. Their order does not decide which route answers (typed path
 # parameters keep /moderation/transfers from /moderation/{submission_id:int}, and
 # /collections/new from /collections/{slug:collection}); it is the order of /docs.
 ROUTES = (search, practices, browse, health, api_reference, community, feeds, gaps,
-          collections, programmes, curate, auth, contribute, transfer, dashboard, moderation,
-          support)
+          collections, programmes, auth, contribute, transfer, dashboard, moderation, support)
 
 STATIC_DIR = Path(__file__).parent / "static"
 
