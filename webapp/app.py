@@ -39,7 +39,8 @@ def create_app(settings: Settings, embedder: Embedder | None = None,
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = start_services(settings, embedder, update_index=update_on_start)
         app.state.services = services
-        app.state.templates = create_templates(services.taxonomy, services.directory)
+        app.state.templates = create_templates(services.taxonomy, services.directory,
+                                               csrf_token=security.csrf_token)
         app.state.curation = CurationCache(settings)
         app.state.curation.get()  # parse collections once now, not on the first visit
         app.state.packs = PackCache()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from starlette.datastructures import FormData
 from starlette.templating import Jinja2Templates
 
@@ -52,6 +52,8 @@ PacksDep = Annotated[PackCache, Depends(get_packs)]
 TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]
 SearchDep = Annotated[SearchRequest, Depends(get_search_request)]
 PostedForm = Annotated[FormData, Depends(posted_form)]
+# A repeatable query parameter as the API declares it (webapp.params reads the values).
+Repeated = Annotated[list[str] | None, Query()]
 
 
 class RoleGate:

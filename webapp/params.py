@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Annotated
 
-from fastapi import Query
 from starlette.convertors import StringConvertor, register_url_convertor
 from starlette.datastructures import QueryParams
 
@@ -20,8 +18,6 @@ from kb.content.taxonomy import Taxonomy
 PARAM_OF_FIELD = {v: k for k, v in FILTER_PARAMS.items()}
 MAX_PAGE = 1000
 MAX_VALUES = 20
-# A repeatable query parameter as the API declares it (the values are read by parse_search).
-Repeated = Annotated[list[str] | None, Query()]
 
 
 class CollectionSlug(StringConvertor):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urlencode
 
 from markupsafe import Markup, escape
@@ -18,7 +18,6 @@ from kb.content.taxonomy import Taxonomy
 from kb.curation.collection import Collection
 from kb.state.accounts import CONTRIBUTOR_ROLES, MODERATOR_ROLES
 from webapp.params import PARAM_OF_FIELD
-from webapp.security import csrf_token
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
@@ -77,8 +76,10 @@ def collections_to_add_to(request: Request) -> list[Collection]:
     return sorted(curation.collections.values(), key=lambda c: c.title.casefold())
 
 
-def create_templates(taxonomy: Taxonomy, directory: Directory) -> Jinja2Templates:
-    """The templates with their filters and globals, for these vocabularies and schools."""
+def create_templates(taxonomy: Taxonomy, directory: Directory,
+                     csrf_token: Callable[[Request], str] | None = None) -> Jinja2Templates:
+    """The templates with their filters and globals, for these vocabularies and schools; the
+    site's pages also get the CSRF token for their forms (exported handouts need none)."""
     templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
     env = templates.env
 
@@ -95,10 +96,12 @@ def create_templates(taxonomy: Taxonomy, directory: Directory) -> Jinja2Template
     env.globals.update(
         label=lambda field_name, value: label(taxonomy, directory, field_name, value),
         field_titles=FIELD_TITLES, param_of=PARAM_OF_FIELD, url_with=url_with,
-        taxonomy=taxonomy, directory=directory, csrf_token=csrf_token,
+        taxonomy=taxonomy, directory=directory,
         can_contribute=lambda user: _can(user, *CONTRIBUTOR_ROLES),
         can_moderate=lambda user: _can(user, *MODERATOR_ROLES),
         can_curate=lambda user: _can(user, "curator"),
         collections_to_add_to=collections_to_add_to)
+    if csrf_token is not None:
+        env.globals["csrf_token"] = csrf_token
     env.filters.update(snippet=render_snippet, markdown=render_body, nice_date=format_date)
     return templates

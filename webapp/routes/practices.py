@@ -9,8 +9,7 @@ from fastapi.responses import HTMLResponse
 from kb.content.markdown import render_html
 from services.search import record_open
 from webapp.context import history_context, support_context, transfer_context
-from webapp.deps import CurationDep, SearchDep, ServicesDep, TemplatesDep
-from webapp.params import Repeated
+from webapp.deps import CurationDep, Repeated, SearchDep, ServicesDep, TemplatesDep
 from webapp.schemas import Practice, PracticeList, practice_of, writeup_of
 
 pages = APIRouter(include_in_schema=False)

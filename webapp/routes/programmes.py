@@ -8,9 +8,9 @@ from fastapi.responses import HTMLResponse, Response
 
 from kb.curation.timetable import build_grid
 from webapp.context import audience_context, site_url
-from webapp.deps import CurationDep, PacksDep, ServicesDep, TemplatesDep
+from webapp.deps import CurationDep, PacksDep, Repeated, ServicesDep, TemplatesDep
 from webapp.handouts import download, programme_export, timetable_context
-from webapp.params import Repeated, parse_audience
+from webapp.params import parse_audience
 from webapp.schemas import (ProgrammeDetail, ProgrammeSummary, programme_detail_of,
                             programme_summary_of)
 

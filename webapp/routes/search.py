@@ -7,8 +7,8 @@ from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import HTMLResponse
 
 from services.search import record_search, run_search
-from webapp.deps import SearchDep, ServicesDep, TemplatesDep
-from webapp.params import PARAM_OF_FIELD, Repeated
+from webapp.deps import Repeated, SearchDep, ServicesDep, TemplatesDep
+from webapp.params import PARAM_OF_FIELD
 from webapp.schemas import SearchResponse, search_response_of
 
 pages = APIRouter(include_in_schema=False)
