@@ -7,8 +7,9 @@ import click
 from indexer.embedders.factory import create_embedder
 from indexer.pipeline import index_content
 from indexer.records import FILTER_PARAMS
-from indexer.search.engine import SearchEngine, SearchQuery
+from indexer.search.engine import SearchQuery
 from kb.settings import Settings
+from services.runtime import open_engine
 
 
 def settings_of(ctx: click.Context) -> Settings:
@@ -55,9 +56,7 @@ def filter_options(func):  # type: ignore[no-untyped-def]
 @click.pass_context
 def search(ctx: click.Context, query: str, limit: int, **filters: tuple[str, ...]) -> None:
     """Search the index and print ranked results with scores."""
-    settings = settings_of(ctx)
-    embedder = create_embedder(settings.model, settings.embedder, settings.models_dir)
-    engine = SearchEngine(settings.index_dir, embedder, max_query_chars=settings.max_query_chars)
+    engine = open_engine(settings_of(ctx))
     results = engine.search(SearchQuery(query, {k: v for k, v in filters.items() if v},
                                         page_size=limit))
     for notice in results.notices:
@@ -76,16 +75,12 @@ def search(ctx: click.Context, query: str, limit: int, **filters: tuple[str, ...
 @click.pass_context
 def gaps(ctx: click.Context, as_csv: bool, days: int) -> None:
     """Searches that found nothing convincing, grouped by meaning: write-ups to commission."""
-    import datetime as dt
-
-    from indexer.gaps import find_gaps, gaps_csv
-    from kb.state.searchlog import recent_searches
     from kb.state.database import open_state
+    from services.gaps import gaps_csv, recent_gaps
+    from services.runtime import load_embedder
 
     settings = settings_of(ctx)
-    since = (dt.date.today() - dt.timedelta(days=days)).isoformat()
-    clusters = find_gaps(recent_searches(open_state(settings.state_path), since),
-                         create_embedder(settings.model, settings.embedder, settings.models_dir))
+    clusters = recent_gaps(open_state(settings.state_path), load_embedder(settings), days)
     if as_csv:
         click.echo(gaps_csv(clusters), nl=False)
         return

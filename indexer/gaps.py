@@ -12,6 +12,8 @@ import numpy as np
 from indexer.embedders.base import Embedder
 from kb.state.searchlog import LoggedSearch
 
+GAP_MIN_SCORE = 0.45  # a best similarity below this is not a convincing answer
+
 
 @dataclass
 class GapCluster:
@@ -39,7 +41,8 @@ def is_gap(search: LoggedSearch, min_score: float) -> bool:
     return search.results == 0 or search.top_score is None or search.top_score < min_score
 
 
-def find_gaps(searches: Iterable[LoggedSearch], embedder: Embedder, min_score: float = 0.45,
+def find_gaps(searches: Iterable[LoggedSearch], embedder: Embedder,
+              min_score: float = GAP_MIN_SCORE,
               same_need: float = 0.5) -> list[GapCluster]:
     """Cluster gap queries greedily by cosine similarity to each cluster's centre."""
     clusters: list[GapCluster] = []

@@ -46,6 +46,25 @@ def test_search_with_unknown_filter_value_returns_no_results(fresh: Settings) ->
     assert "0 matching" in run(fresh, "search", "x", "--family", "nowhere")
 
 
+def test_gaps_lists_recent_unmet_searches_as_the_web_page_does(fresh: Settings) -> None:
+    import datetime as dt
+
+    from kb.state.database import open_state
+    from kb.state.searchlog import log_search
+
+    state = open_state(fresh.state_path)
+    recent = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=2)).isoformat()
+    for query in ("phonics in year one", "teaching phonics to year 1 children"):
+        log_search(state, query, {}, 0, None, at=recent)
+    log_search(state, "retrieval practice in maths", {}, 5, 0.8, at=recent)  # found: no gap
+    log_search(state, "chess club", {}, 0, None, at="2020-01-05T10:00:00+00:00")  # too old
+    out = run(fresh, "gaps", "--days", "30")
+    assert out.splitlines()[0] == "1 unmet needs in the last 30 days"
+    assert "   2  " in out and "phonics" in out and "chess" not in out and "retrieval" not in out
+    rows = run(fresh, "gaps", "--csv").splitlines()
+    assert rows[0] == "need,searches,first_seen,last_seen,paraphrases" and len(rows) == 2
+
+
 def test_new_creates_a_valid_draft_and_refuses_to_overwrite(fresh: Settings) -> None:
     out = run(fresh, "new", "--title", "Reading aloud in tutor time", "--school",
               "Ashcombe Academy", "--author", "A Teacher", "--subject", "English",

@@ -369,3 +369,21 @@ def test_api_twins_create_preview_review_and_history(site: Site) -> None:
     bad = cara.post("/api/submissions", json={"markdown": text, "slug": "../x"},
                     headers=headers).json()
     assert any(p["field"] == "slug" for p in bad["problems"])
+
+
+def test_api_restore_publishes_an_earlier_revision_again(site: Site) -> None:
+    flow = site.workflow()
+    cara, slug = site.user(CARA), "weekly-quizzes-year-7-maths"  # Brackenford, Cara's family
+    original, base = flow.base_for_edit(cara, slug)
+    sub, _ = flow.save(cara, kind="edit", slug=slug, submit=True, base_hash=base,
+                       text=original.replace("rose from 54% to 61%", "rose from 54% to 63%"))
+    flow.approve(site.user("mod@example.org"), sub.id)
+    mod = site.client("mod@example.org")
+    headers = {"X-CSRF-Token": mod.get("/api/me").json()["csrf_token"]}
+    restored = mod.post(f"/api/practices/{slug}/revisions/1/restore", headers=headers)
+    assert restored.status_code == 200, restored.text
+    assert restored.json()["number"] == 3 and restored.json()["summary"] == "restored revision 1"
+    assert (site.settings.practice_dir / f"{slug}.md").read_text(encoding="utf-8") == original
+    assert "54% to 61%" in site.client(None).get(f"/api/practices/{slug}").json()["body_markdown"]
+    again = mod.post(f"/api/practices/{slug}/revisions/3/restore", headers=headers)
+    assert again.status_code == 422 and "already the published version" in again.json()["detail"]

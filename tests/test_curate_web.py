@@ -119,8 +119,7 @@ def test_a_curator_builds_edits_publishes_and_exports_a_collection(site: Site) -
     assert actions[::-1] == ["collection.create", "collection.add", "collection.add",
                              "collection.add", "collection.move", "collection.annotate",
                              "collection.annotate", "collection.remove", "collection.plan",
-                             "collection.details",
-                             "collection.status"]
+                             "collection.details", "collection.status"]
     assert all(e.actor == CURATOR for e in entries(site.store, target=f"collection:{SLUG}"))
     assert _repo_collections() == repo_before  # the repository's content/ was never touched
 

@@ -11,7 +11,8 @@ from kb.workflows import transfer
 from kb.content.library import load_library
 from support_accounts import Site
 from test_web import check_page
-from webapp.freshness import chart, last_months
+from services.dashboard import last_months
+from webapp.charts import chart
 
 
 def test_review_list_is_soonest_first_and_for_moderators(site: Site) -> None:

@@ -6,6 +6,7 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 
 from conftest import write
@@ -222,8 +223,24 @@ def test_api_reference_lists_every_route_and_needs_nothing_from_elsewhere(
     assert client.get("/redoc").status_code == 404  # the CDN-loaded explorers are off
 
 
+def test_no_route_can_capture_another_routes_address(client: TestClient) -> None:
+    # Route order must not decide who answers: an address made for one route (ids filled in
+    # as numbers, other parameters as words) matches no other route with the same method.
+    routes = [(c.path, c.path_regex, c.methods or set())
+              for c in iter_route_contexts(client.app.routes)
+              if isinstance(c.original_route, APIRoute)]
+    assert any(":int}" in path for path, _, _ in routes)
+    clashes = []
+    for path, _, methods in routes:
+        url = re.sub(r"\{\w+(:\w+)?\}",
+                     lambda m: "7" if m.group(1) == ":int" else "some-words", path)
+        clashes += [(path, other) for other, regex, other_methods in routes
+                    if other != path and methods & other_methods and regex.match(url)]
+    assert clashes == []
+
+
 def test_api_reference_type_names() -> None:
-    from webapp.api_reference import type_name
+    from webapp.reference import type_name
 
     assert type_name({"type": "array", "items": {"$ref": "#/components/schemas/Term"}}) == \
         "list of Term"

@@ -14,12 +14,19 @@ from starlette.responses import Response
 from indexer.embedders.base import Embedder
 from kb.curation.catalogue import CurationCache
 from kb.settings import Settings
-from webapp import (api, api_reference, auth, community, contribute, curate, curation_api,
-                    curation_pages, errors, feeds, freshness, gaps, moderation, pages, security,
-                    support, transfer, workflow_api)
-from webapp.handouts import PackCache
 from services.runtime import start_services
+from webapp import errors, security
+from webapp.handouts import PackCache
+from webapp.routes import (api_reference, auth, browse, collections, community, contribute,
+                           dashboard, feeds, gaps, health, moderation, practices, programmes,
+                           search, support, transfer)
 from webapp.templating import create_templates
+
+# Every feature's routes. Their order does not decide which route answers (typed path
+# parameters keep /moderation/transfers from /moderation/{submission_id:int}, and
+# /collections/new from /collections/{slug:collection}); it is the order of /docs.
+ROUTES = (search, practices, browse, health, api_reference, community, feeds, gaps,
+          collections, programmes, auth, contribute, transfer, dashboard, moderation, support)
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -32,12 +39,11 @@ def create_app(settings: Settings, embedder: Embedder | None = None,
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = start_services(settings, embedder, update_index=update_on_start)
         app.state.services = services
-        app.state.templates = create_templates(services.taxonomy, services.directory)
+        app.state.templates = create_templates(services.taxonomy, services.directory,
+                                               csrf_token=security.csrf_token)
         app.state.curation = CurationCache(settings)
         app.state.curation.get()  # parse collections once now, not on the first visit
         app.state.packs = PackCache()
-        auth.configure_templates(app.state.templates)
-        curate.configure_templates(app.state.templates)
         yield
         services.engine.close()
 
@@ -66,22 +72,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None,
         return response
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.include_router(api.router)
-    app.include_router(api_reference.router)
-    app.include_router(pages.router)
-    app.include_router(community.router)
-    app.include_router(feeds.router)
-    app.include_router(gaps.router)
-    app.include_router(curation_api.router)
-    app.include_router(curate.router)  # before /collections/{slug}: /collections/new
-    app.include_router(curation_pages.router)
-    auth.install(app)
-    app.include_router(contribute.router)
-    # Before moderation: /moderation/transfers must not reach /moderation/{submission_id}.
-    app.include_router(transfer.router)
-    app.include_router(freshness.router)
-    app.include_router(moderation.router)
-    app.include_router(support.router)
-    app.include_router(workflow_api.router)
+    for module in ROUTES:
+        app.include_router(module.router)
     errors.install(app)
     return app

@@ -4,23 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from typing import Any
 
 from starlette.datastructures import FormData
 
-from indexer.records import from_document
 from kb.state.accounts import User
-from kb.workflows.contribution import TAG_FIELDS, Fields, check_text, section_template
+from kb.workflows.contribution import TAG_FIELDS, Fields, section_template
 from kb.errors import BadInputError, Problem
-from kb.content.markdown import render_html
 from kb.workflows.submissions import Submission
+from services.contribution import Preview
 from services.runtime import Services
 
 # Validator field paths -> form field names (the rest are shown at the top of the form).
 FIELD_OF_PROBLEM = {"evidence": "evidence_strength", "evidence.strength": "evidence_strength",
                     "evidence.measure": "evidence_measure"}
 HONEYPOT = "website"
+MAX_COMMENT = 4000  # a moderator's comment on a decision (page and API)
 
 
 def fields_from_form(form: FormData) -> Fields:
@@ -64,24 +64,6 @@ def problems_by_field(problems: list[Problem]) -> tuple[dict[str, list[str]], li
         else:
             general.append(f"{problem.field}: {text}" if problem.field else text)
     return by_field, general
-
-
-@dataclass(frozen=True)
-class Preview:
-    """What the published page would show: the full article (rendered by the same partial
-    as the write-up page), or the body alone while the front matter still has errors."""
-
-    doc: Any
-    headings: list[Any]
-    body: str
-
-
-def preview_of(services: Services, slug: str, text: str, body: str) -> Preview:
-    result = check_text(slug or "preview", text, services.taxonomy, services.directory,
-                        services.settings.max_file_bytes)
-    _, headings = render_html(body)
-    doc = from_document(result.document) if result.document is not None else None
-    return Preview(doc, [h for h in headings if h.level == 2], body)
 
 
 def form_context(services: Services, form: Fields, problems: list[Problem], *,

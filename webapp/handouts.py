@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 from jinja2 import Environment
 from markupsafe import Markup
+from starlette.responses import Response
 
 from kb.curation.collection import Collection
 from kb.curation.catalogue import Curation
@@ -22,6 +23,7 @@ from kb.curation.timetable import build_grid
 STATIC_DIR = Path(__file__).parent / "static"
 HANDOUT_CSS = STATIC_DIR / "handout.css"
 FORMATS = ("pdf", "html", "md")
+MEDIA_TYPES = {"pdf": "application/pdf", "md": "application/zip", "html": "text/html"}
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +119,13 @@ def programme_export(env: Environment, curation: Curation, programme: Programme,
     """The one-page timetable as pdf or html."""
     html = timetable_html(env, curation, programme, site_url)
     return html.encode("utf-8") if fmt == "html" else html_to_pdf(html)
+
+
+def download(data: bytes, fmt: str, filename: str) -> Response:
+    """A built pack as a file to save (never cached by the browser: the content may change)."""
+    return Response(data, media_type=MEDIA_TYPES[fmt], headers={
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Cache-Control": "no-cache"})
 
 
 class PackCache:

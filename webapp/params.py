@@ -1,10 +1,12 @@
-"""Reading search parameters from a request: repeatable tag filters resolved through the taxonomy."""
+"""Reading parameters from a request: search filters resolved through the taxonomy, the audience
+of collection pages, typed path segments, and a safe address to return to after signing in."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
+from starlette.convertors import StringConvertor, register_url_convertor
 from starlette.datastructures import QueryParams
 
 from indexer.records import FILTER_PARAMS
@@ -16,6 +18,16 @@ from kb.content.taxonomy import Taxonomy
 PARAM_OF_FIELD = {v: k for k, v in FILTER_PARAMS.items()}
 MAX_PAGE = 1000
 MAX_VALUES = 20
+
+
+class CollectionSlug(StringConvertor):
+    """`{slug:collection}` in a route: a collection's address, any path segment but `new`,
+    which is the curators' form for making one (so neither route can capture the other)."""
+
+    regex = "(?!new$)[^/]+"
+
+
+register_url_convertor("collection", CollectionSlug())
 
 
 @dataclass(frozen=True)
@@ -94,3 +106,12 @@ def parse_audience(params: QueryParams, taxonomy: Taxonomy) -> tuple[tuple[str, 
                 ids.append(term)
         out.append(tuple(ids))
     return out[0], out[1]
+
+
+def safe_next(value: str | None) -> str:
+    """A local path to return to after signing in; anything else becomes '/'."""
+    if not value or not value.startswith("/") or value.startswith(("//", "/\\")):
+        return "/"
+    if any(ord(c) < 32 for c in value) or "\\" in value:
+        return "/"
+    return value[:500]

@@ -84,15 +84,6 @@ async def verify_csrf(request: Request) -> None:
                         "page and try again")
 
 
-def safe_next(value: str | None) -> str:
-    """A local path to return to after signing in; anything else becomes '/'."""
-    if not value or not value.startswith("/") or value.startswith(("//", "/\\")):
-        return "/"
-    if any(ord(c) < 32 for c in value) or "\\" in value:
-        return "/"
-    return value[:500]
-
-
 def _cross_site(request: Request) -> bool:
     site = request.headers.get("sec-fetch-site")
     if site and site not in ("same-origin", "none"):

@@ -1,17 +1,22 @@
-"""Jinja2 set-up: autoescaping templates, label lookups and safe rendering helpers."""
+"""Jinja2 set-up: autoescaping templates, the one tag-label lookup, safe rendering helpers and
+the globals the header and forms use (CSRF token, what the visitor may do)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urlencode
 
 from markupsafe import Markup, escape
+from starlette.requests import Request
 from starlette.templating import Jinja2Templates
 
+from kb.content.directory import Directory
 from kb.content.markdown import render_html
 from kb.content.taxonomy import Taxonomy
+from kb.curation.collection import Collection
+from kb.state.accounts import CONTRIBUTOR_ROLES, MODERATOR_ROLES
 from webapp.params import PARAM_OF_FIELD
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -22,6 +27,20 @@ FIELD_TITLES = {
     "evidence_strength": "Evidence strength", "school": "School", "family": "Family",
     "year": "Year",
 }
+
+
+def label(taxonomy: Taxonomy, directory: Directory, field_name: str, value: str) -> str:
+    """The words people read for a tag value: a term's label, a school's or family's name,
+    the year itself; an unknown value is shown as it is."""
+    if field_name == "school":
+        school = directory.schools.get(value)
+        return school.name if school else value
+    if field_name == "family":
+        family = directory.families.get(value)
+        return family.name if family else value
+    if field_name == "year":
+        return value
+    return taxonomy.label(field_name, value)
 
 
 def render_snippet(segments: Any) -> Markup:
@@ -47,20 +66,22 @@ def format_date(value: str | dt.date) -> str:
     return f"{value.day} {value.strftime('%B %Y')}"
 
 
-def create_templates(taxonomy: Taxonomy, directory: Any) -> Jinja2Templates:
+def _can(user: Any, *roles: str) -> bool:
+    return bool(user) and bool(user.has_role(*roles))
+
+
+def collections_to_add_to(request: Request) -> list[Collection]:
+    """The collections the "Add to collection" form offers, by title."""
+    curation = request.app.state.curation.get()
+    return sorted(curation.collections.values(), key=lambda c: c.title.casefold())
+
+
+def create_templates(taxonomy: Taxonomy, directory: Directory,
+                     csrf_token: Callable[[Request], str] | None = None) -> Jinja2Templates:
+    """The templates with their filters and globals, for these vocabularies and schools; the
+    site's pages also get the CSRF token for their forms (exported handouts need none)."""
     templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
     env = templates.env
-
-    def label(field_name: str, value: str) -> str:
-        if field_name == "school":
-            school = directory.schools.get(value)
-            return school.name if school else value
-        if field_name == "family":
-            family = directory.families.get(value)
-            return family.name if family else value
-        if field_name == "year":
-            return value
-        return taxonomy.label(field_name, value)
 
     def url_with(path: str, params: dict[str, list[str]], **changes: Any) -> str:
         merged = {k: list(v) for k, v in params.items()}
@@ -72,7 +93,15 @@ def create_templates(taxonomy: Taxonomy, directory: Any) -> Jinja2Templates:
         pairs = [(k, v) for k, values in merged.items() for v in values if v != ""]
         return path + ("?" + urlencode(pairs) if pairs else "")
 
-    env.globals.update(label=label, field_titles=FIELD_TITLES, param_of=PARAM_OF_FIELD,
-                       url_with=url_with, taxonomy=taxonomy, directory=directory)
+    env.globals.update(
+        label=lambda field_name, value: label(taxonomy, directory, field_name, value),
+        field_titles=FIELD_TITLES, param_of=PARAM_OF_FIELD, url_with=url_with,
+        taxonomy=taxonomy, directory=directory,
+        can_contribute=lambda user: _can(user, *CONTRIBUTOR_ROLES),
+        can_moderate=lambda user: _can(user, *MODERATOR_ROLES),
+        can_curate=lambda user: _can(user, "curator"),
+        collections_to_add_to=collections_to_add_to)
+    if csrf_token is not None:
+        env.globals["csrf_token"] = csrf_token
     env.filters.update(snippet=render_snippet, markdown=render_body, nice_date=format_date)
     return templates

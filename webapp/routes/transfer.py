@@ -2,36 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
 from kb.workflows import transfer
-from kb.state.accounts import MODERATOR_ROLES, User
-from webapp.auth import Moderator, SignedIn
-from webapp.contribute import PostedForm, workflow
-from webapp.deps import ServicesDep, TemplatesDep
-from webapp.moderation import reindex
-from services.runtime import Services
+from services.moderation import promote
+from webapp.deps import Moderator, PostedForm, ServicesDep, SignedIn, TemplatesDep
 
 router = APIRouter(include_in_schema=False)
 DONE = {"approved": "Approved: it now shows on the write-up.", "rejected": "Rejected."}
-
-
-def transfer_context(request: Request, services: Services, slug: str,
-                     school: str) -> dict[str, Any]:
-    """The transfer trail, replication counts and the forms the visitor may use."""
-    user: User | None = getattr(request.state, "user", None)
-    reports = transfer.trail(services.state, slug)
-    schools, positive = transfer.replications(reports)
-    return {"transfers": reports, "replicated_by": schools, "positive_schools": positive,
-            "transfer_results": transfer.RESULTS,
-            "can_report": bool(user and user.school and user.school != school),
-            "can_promote": bool(user and user.has_role(*MODERATOR_ROLES)
-                                and positive >= transfer.PROMOTION_MIN_SCHOOLS),
-            "promotion_min": transfer.PROMOTION_MIN_SCHOOLS}
 
 
 def _field(form: PostedForm, name: str) -> str:
@@ -57,13 +37,13 @@ def queue_page(request: Request, services: ServicesDep, templates: TemplatesDep,
         "message": DONE.get(done, "")})
 
 
-@router.post("/moderation/transfers/{report_id}/approve")
+@router.post("/moderation/transfers/{report_id:int}/approve")
 def approve_post(report_id: int, services: ServicesDep, user: Moderator) -> Response:
     transfer.approve(services.state, user, report_id)
     return RedirectResponse("/moderation/transfers?done=approved", status_code=303)
 
 
-@router.post("/moderation/transfers/{report_id}/reject")
+@router.post("/moderation/transfers/{report_id:int}/reject")
 def reject_post(report_id: int, services: ServicesDep, user: Moderator,
                 form: PostedForm) -> Response:
     transfer.reject(services.state, user, report_id, _field(form, "reason"))
@@ -72,8 +52,5 @@ def reject_post(report_id: int, services: ServicesDep, user: Moderator,
 
 @router.post("/practice/{slug}/promote")
 def promote_post(slug: str, services: ServicesDep, user: Moderator) -> Response:
-    levels = [t.id for t in services.taxonomy.for_field("evidence_strength").terms]
-    transfer.promote(services.state, user, services.settings.practice_dir, slug, levels,
-                     workflow(services).check)
-    reindex(services)
+    promote(services, user, slug)
     return RedirectResponse(f"/practice/{slug}?promoted=1#transfer", status_code=303)

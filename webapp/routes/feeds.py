@@ -8,7 +8,9 @@ from xml.etree import ElementTree as ET
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from kb.content.taxonomy import TAG_FIELDS
 from webapp.deps import SearchDep, ServicesDep
+from webapp.templating import label
 
 router = APIRouter(include_in_schema=False)
 ATOM = "http://www.w3.org/2005/Atom"
@@ -29,10 +31,11 @@ def atom_feed(request: Request, services: ServicesDep, search: SearchDep) -> Res
     docs = services.engine.documents(search.query.filters)[:MAX_ENTRIES]
     ET.register_namespace("", ATOM)
     feed = ET.Element(f"{{{ATOM}}}feed")
+    # Taxonomy terms by their labels; schools, families and years as given in the address.
     described = ", ".join(
-        f"{param} {services.taxonomy.label(field, v) if field in ('subjects', 'interventions', 'phase', 'key_stages', 'pupil_groups', 'evidence_strength') else v}"  # noqa: E501
-        for field, values in search.query.filters.items() for v in values
-        for param in [field.rstrip("s").replace("_", " ")])
+        f"{field.rstrip('s').replace('_', ' ')} "
+        + (label(services.taxonomy, services.directory, field, v) if field in TAG_FIELDS else v)
+        for field, values in search.query.filters.items() for v in values)
     ET.SubElement(feed, f"{{{ATOM}}}title").text = (
         "Westmoor practice library" + (f": {described}" if described else ""))
     ET.SubElement(feed, f"{{{ATOM}}}id").text = str(request.url)
@@ -57,7 +60,7 @@ def atom_feed(request: Request, services: ServicesDep, search: SearchDep) -> Res
         for field in ("subjects", "interventions"):
             for value in doc.tags.get(field, ()):
                 ET.SubElement(entry, f"{{{ATOM}}}category", term=value,
-                              label=services.taxonomy.label(field, value))
+                              label=label(services.taxonomy, services.directory, field, value))
     body = ET.tostring(feed, encoding="unicode", xml_declaration=False)
     return Response('<?xml version="1.0" encoding="utf-8"?>\n' + body,
                     media_type="application/atom+xml")

@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
 from kb.workflows import support
-from kb.state.accounts import User
 from kb.errors import NotFoundError
-from webapp.auth import SignedIn
-from webapp.contribute import PostedForm
-from webapp.deps import ServicesDep, TemplatesDep
 from services.runtime import Services
+from webapp.deps import PostedForm, ServicesDep, SignedIn, TemplatesDep
 
 router = APIRouter(include_in_schema=False)
-
-
-def support_context(request: Request, services: Services, slug: str,
-                    school: str) -> dict[str, Any]:
-    """What the write-up page shows: the counts, and the request form to whom it applies."""
-    user: User | None = getattr(request.state, "user", None)
-    return {"support_counts": support.counts(services.state, slug=slug),
-            "support_kinds": support.KINDS,
-            "can_ask": bool(user and not user.disabled and user.school != school)}
 
 
 def _field(form: PostedForm, name: str, limit: int = support.MAX_MESSAGE + 10) -> str:
@@ -49,7 +35,7 @@ def support_list(request: Request, services: ServicesDep, templates: TemplatesDe
         "sent": sent, "received": received, "names": _names(services)})
 
 
-@router.get("/support/{request_id}", response_class=HTMLResponse)
+@router.get("/support/{request_id:int}", response_class=HTMLResponse)
 def support_page(request_id: int, request: Request, services: ServicesDep,
                  templates: TemplatesDep, user: SignedIn, sent: str = "") -> Response:
     req = support.get(services.state, user, request_id)
@@ -58,21 +44,21 @@ def support_page(request_id: int, request: Request, services: ServicesDep,
         "names": _names(services), "title": _title(services, req.slug)})
 
 
-@router.post("/support/{request_id}/accept")
+@router.post("/support/{request_id:int}/accept")
 def accept_post(request_id: int, services: ServicesDep, user: SignedIn,
                 form: PostedForm) -> Response:
     support.accept(services.state, user, request_id, _field(form, "reply"))
     return RedirectResponse(f"/support/{request_id}", status_code=303)
 
 
-@router.post("/support/{request_id}/decline")
+@router.post("/support/{request_id:int}/decline")
 def decline_post(request_id: int, services: ServicesDep, user: SignedIn,
                  form: PostedForm) -> Response:
     support.decline(services.state, user, request_id, _field(form, "reply"))
     return RedirectResponse(f"/support/{request_id}", status_code=303)
 
 
-@router.post("/support/{request_id}/complete")
+@router.post("/support/{request_id:int}/complete")
 def complete_post(request_id: int, services: ServicesDep, user: SignedIn,
                   form: PostedForm) -> Response:
     support.complete(services.state, user, request_id, _field(form, "happened_on", 20),

@@ -1,31 +1,91 @@
-"""Curating on the web: create collections, add write-ups, reorder, annotate and remove them."""
+"""Collections: the list, a collection's page, print view and handout downloads; the curators'
+forms (create, add, reorder, annotate, remove, details, plan, status); and the JSON twins
+/api/collections and /api/collections/<slug>."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
-from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
-from kb.state import audit
-from kb.state.accounts import User
 from kb.content.authoring import slug_from_title
+from kb.curation.catalogue import Curation
 from kb.curation.collection import Collection
 from kb.curation.editing import CollectionEditor, RefusedChange
-from kb.curation.catalogue import Curation, collection_editor
 from kb.errors import KBError, NotFoundError
-from webapp.auth import require_role
-from webapp.contribute import PostedForm
-from webapp.deps import CurationDep, ServicesDep, TemplatesDep
+from kb.state.accounts import User
+from services.curation import change_collection, record_change
 from services.runtime import Services
+from webapp.context import audience_context, site_url
+from webapp.deps import (CurationDep, Curator, PacksDep, PostedForm, Repeated, ServicesDep,
+                         TemplatesDep)
+from webapp.handouts import collection_export, download, handout_context
+from webapp.params import parse_audience
+from webapp.schemas import (CollectionDetail, CollectionList, collection_detail_of,
+                            collection_summary_of)
 
-router = APIRouter(include_in_schema=False)
-Curator = Annotated[User, Depends(require_role("curator"))]
+pages = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api", tags=["collections"])
+
+
+@pages.get("/collections", response_class=HTMLResponse)
+def collections_page(request: Request, services: ServicesDep, templates: TemplatesDep,
+                     curation: CurationDep) -> HTMLResponse:
+    subjects, phases = parse_audience(request.query_params, services.taxonomy)
+    every = curation.published_collections()
+    shown = [c for c in every if c.is_for(subjects, phases)]
+    return templates.TemplateResponse(request, "collections.html", {
+        "collections": shown, "programmes": sorted(curation.programmes.values(),
+                                                   key=lambda p: p.date, reverse=True),
+        **audience_context(services, every, subjects, phases),
+    })
+
+
+# {slug:collection} (webapp.params) never matches "new": /collections/new is the curators' form.
+@pages.get("/collections/{slug:collection}", response_class=HTMLResponse)
+def collection_page(slug: str, request: Request, services: ServicesDep,
+                    templates: TemplatesDep, curation: CurationDep) -> HTMLResponse:
+    collection = curation.collection(slug)
+    return templates.TemplateResponse(request, "collection.html", handout_context(
+        curation, collection, site_url(request, services)))
+
+
+@pages.get("/collections/{slug}/print", response_class=HTMLResponse)
+def collection_print(slug: str, request: Request, services: ServicesDep,
+                     templates: TemplatesDep, curation: CurationDep) -> HTMLResponse:
+    collection = curation.collection(slug)
+    return templates.TemplateResponse(request, "collection_print.html", handout_context(
+        curation, collection, site_url(request, services)))
+
+
+def _collection_file(fmt: str, slug: str, request: Request, services: ServicesDep,
+                     templates: TemplatesDep, curation: Curation, packs: PacksDep) -> Response:
+    collection = curation.collection(slug)
+    url = site_url(request, services)
+    data = packs.get(("collection", fmt, slug, curation.version, url),
+                     lambda: collection_export(templates.env, curation, collection, fmt, url))
+    return download(data, fmt, f"{slug}.{'zip' if fmt == 'md' else fmt}")
+
+
+@pages.get("/collections/{slug}/handout.pdf")
+def collection_pdf(slug: str, request: Request, services: ServicesDep, templates: TemplatesDep,
+                   curation: CurationDep, packs: PacksDep) -> Response:
+    return _collection_file("pdf", slug, request, services, templates, curation, packs)
+
+
+@pages.get("/collections/{slug}/handout.zip")
+def collection_zip(slug: str, request: Request, services: ServicesDep, templates: TemplatesDep,
+                   curation: CurationDep, packs: PacksDep) -> Response:
+    return _collection_file("md", slug, request, services, templates, curation, packs)
+
+
+# -- curators' forms -----------------------------------------------------------------------
+
 PLAN_LINE = re.compile(r"^\s*(\d{1,3})\s*(?:min(?:utes?)?\b\.?)?\s*[-:–]?\s*(.+?)\s*$")
 DONE = {"created": "Collection created. Add write-ups and a session plan, then publish it.",
         "added": "Write-up added.", "moved": "Order changed.", "noted": "Note saved.",
@@ -41,15 +101,6 @@ def _lines(value: str) -> list[str]:
     return [line.strip() for line in value.splitlines() if line.strip()]
 
 
-def _editor(services: Services, curation: Curation) -> CollectionEditor:
-    return collection_editor(services.settings, curation.library)
-
-
-def _audit(services: Services, user: User, action: str, slug: str, detail: str = "") -> None:
-    with services.state.write() as conn:
-        audit.record(conn, user.email, f"collection.{action}", f"collection:{slug}", detail)
-
-
 def field_errors(exc: KBError, item: int | None = None) -> dict[str, str]:
     """Problems keyed by form field: 'title', 'subjects', 'why' (of the item), 'plan' ..."""
     if not isinstance(exc, RefusedChange):
@@ -57,7 +108,8 @@ def field_errors(exc: KBError, item: int | None = None) -> dict[str, str]:
     out: dict[str, str] = {}
     for p in exc.problems:
         name = p.field
-        if (item is not None and name.startswith(f"items[{item}].")) or name.startswith("audience."):
+        if ((item is not None and name.startswith(f"items[{item}].")) or
+                name.startswith("audience.")):
             name = name.split(".", 1)[1].split("[")[0]
         elif name.startswith("plan"):
             name = "plan"
@@ -107,7 +159,7 @@ def _change(request: Request, templates: TemplatesDep, services: Services, curat
     """Apply one edit; on success audit it and redirect (PRG), else show the page with the
     problems beside their fields and the values as posted."""
     try:
-        run(_editor(services, curation))
+        change_collection(services, curation, run)
     except NotFoundError:
         raise
     except KBError as exc:
@@ -115,7 +167,7 @@ def _change(request: Request, templates: TemplatesDep, services: Services, curat
         return _page(request, templates, services, curation, slug, status=422,
                      errors=field_errors(exc, position), error_item=item,
                      error_form=action, values=values or {})
-    _audit(services, user, action, slug, detail)
+    record_change(services, user, action, slug, detail)
     return RedirectResponse(f"/collections/{slug}/edit?done={DONE_KEY[action]}{anchor}",
                             status_code=303)
 
@@ -124,9 +176,9 @@ DONE_KEY = {"create": "created", "add": "added", "move": "moved", "annotate": "n
             "remove": "removed", "details": "details", "plan": "plan", "status": "status"}
 
 
-# -- creating --------------------------------------------------------------------------------
+# -- curators: creating --------------------------------------------------------------------
 
-@router.get("/collections/new", response_class=HTMLResponse)
+@pages.get("/collections/new", response_class=HTMLResponse)
 def new_page(request: Request, services: ServicesDep, templates: TemplatesDep,
              user: Curator) -> Response:
     return templates.TemplateResponse(request, "collection_new.html", {
@@ -135,7 +187,7 @@ def new_page(request: Request, services: ServicesDep, templates: TemplatesDep,
         "values": {"curator": user.name}, "errors": {}})
 
 
-@router.post("/collections/new", response_class=HTMLResponse)
+@pages.post("/collections/new", response_class=HTMLResponse)
 def new_post(request: Request, services: ServicesDep, templates: TemplatesDep,
              curation: CurationDep, user: Curator, form: PostedForm) -> Response:
     values = {"title": _text(form, "title", 400), "slug": _text(form, "slug", 100).strip(),
@@ -150,9 +202,9 @@ def new_post(request: Request, services: ServicesDep, templates: TemplatesDep,
         errors.setdefault("slug", "give an address (lower-case letters, digits and hyphens)")
     if not errors:
         try:
-            _editor(services, curation).create(
+            change_collection(services, curation, lambda e: e.create(
                 slug, values["title"], values["purpose"], values["subjects"],
-                values["phases"], curator=values["curator"])
+                values["phases"], curator=values["curator"]))
         except KBError as exc:
             errors = field_errors(exc)
             if "already exists" in str(exc) or "slug" in str(exc):
@@ -162,20 +214,20 @@ def new_post(request: Request, services: ServicesDep, templates: TemplatesDep,
             "subject_terms": services.taxonomy.for_field("subjects").terms,
             "phase_terms": services.taxonomy.for_field("phase").terms,
             "values": values, "errors": errors}, status_code=422)
-    _audit(services, user, "create", slug, values["title"])
+    record_change(services, user, "create", slug, values["title"])
     return RedirectResponse(f"/collections/{slug}/edit?done=created", status_code=303)
 
 
-# -- the curator's page for one collection ---------------------------------------------------
+# -- curators: the page for one collection -------------------------------------------------
 
-@router.get("/collections/{slug}/edit", response_class=HTMLResponse)
+@pages.get("/collections/{slug}/edit", response_class=HTMLResponse)
 def edit_page(slug: str, request: Request, services: ServicesDep, templates: TemplatesDep,
               curation: CurationDep, user: Curator, done: str = "") -> Response:
     return _page(request, templates, services, curation, slug,
                  message=DONE.get(done, ""))
 
 
-@router.post("/collections/add", response_class=HTMLResponse)
+@pages.post("/collections/add", response_class=HTMLResponse)
 def add_from_anywhere(request: Request, services: ServicesDep, templates: TemplatesDep,
                       curation: CurationDep, user: Curator, form: PostedForm) -> Response:
     """The small "Add to collection" form on search results and write-up pages."""
@@ -184,7 +236,7 @@ def add_from_anywhere(request: Request, services: ServicesDep, templates: Templa
     return _add(request, templates, services, curation, user, slug, form)
 
 
-@router.post("/collections/{slug}/items", response_class=HTMLResponse)
+@pages.post("/collections/{slug}/items", response_class=HTMLResponse)
 def add_post(slug: str, request: Request, services: ServicesDep, templates: TemplatesDep,
              curation: CurationDep, user: Curator, form: PostedForm) -> Response:
     return _add(request, templates, services, curation, user, slug, form)
@@ -202,7 +254,7 @@ def _add(request: Request, templates: TemplatesDep, services: Services, curation
                    anchor=f"#item-{writeup}")
 
 
-@router.post("/collections/{slug}/items/{writeup}/move", response_class=HTMLResponse)
+@pages.post("/collections/{slug}/items/{writeup}/move", response_class=HTMLResponse)
 def move_post(slug: str, writeup: str, request: Request, services: ServicesDep,
               templates: TemplatesDep, curation: CurationDep, user: Curator,
               form: PostedForm) -> Response:
@@ -217,7 +269,7 @@ def move_post(slug: str, writeup: str, request: Request, services: ServicesDep,
                    anchor=f"#item-{writeup}")
 
 
-@router.post("/collections/{slug}/items/{writeup}/note", response_class=HTMLResponse)
+@pages.post("/collections/{slug}/items/{writeup}/note", response_class=HTMLResponse)
 def note_post(slug: str, writeup: str, request: Request, services: ServicesDep,
               templates: TemplatesDep, curation: CurationDep, user: Curator,
               form: PostedForm) -> Response:
@@ -231,14 +283,14 @@ def note_post(slug: str, writeup: str, request: Request, services: ServicesDep,
                    anchor=f"#item-{writeup}")
 
 
-@router.post("/collections/{slug}/items/{writeup}/remove", response_class=HTMLResponse)
+@pages.post("/collections/{slug}/items/{writeup}/remove", response_class=HTMLResponse)
 def remove_post(slug: str, writeup: str, request: Request, services: ServicesDep,
                 templates: TemplatesDep, curation: CurationDep, user: Curator) -> Response:
     return _change(request, templates, services, curation, user, slug, "remove", writeup,
                    lambda e: e.remove(slug, writeup))
 
 
-@router.post("/collections/{slug}/details", response_class=HTMLResponse)
+@pages.post("/collections/{slug}/details", response_class=HTMLResponse)
 def details_post(slug: str, request: Request, services: ServicesDep, templates: TemplatesDep,
                  curation: CurationDep, user: Curator, form: PostedForm) -> Response:
     title, purpose = _text(form, "title", 400), _text(form, "purpose")
@@ -251,7 +303,7 @@ def details_post(slug: str, request: Request, services: ServicesDep, templates: 
                            "subjects": subjects, "phases": phases})
 
 
-@router.post("/collections/{slug}/plan", response_class=HTMLResponse)
+@pages.post("/collections/{slug}/plan", response_class=HTMLResponse)
 def plan_post(slug: str, request: Request, services: ServicesDep, templates: TemplatesDep,
               curation: CurationDep, user: Curator, form: PostedForm) -> Response:
     text = _text(form, "plan", 16000)
@@ -264,7 +316,7 @@ def plan_post(slug: str, request: Request, services: ServicesDep, templates: Tem
                    values={"plan": text})
 
 
-@router.post("/collections/{slug}/status", response_class=HTMLResponse)
+@pages.post("/collections/{slug}/status", response_class=HTMLResponse)
 def status_post(slug: str, request: Request, services: ServicesDep, templates: TemplatesDep,
                 curation: CurationDep, user: Curator, form: PostedForm) -> Response:
     status = _text(form, "status", 20)
@@ -272,14 +324,23 @@ def status_post(slug: str, request: Request, services: ServicesDep, templates: T
                    lambda e: e.set_status(slug, status))
 
 
-def configure_templates(templates: Jinja2Templates) -> None:
-    """Globals for the "Add to collection" form: who sees it and which collections it offers."""
-    def can_curate(user: Any) -> bool:
-        return bool(user) and bool(user.has_role("curator"))
+# -- the JSON twins ------------------------------------------------------------------------
 
-    def collections_to_add_to(request: Request) -> list[Collection]:
-        curation: Curation = request.app.state.curation.get()
-        return sorted(curation.collections.values(), key=lambda c: c.title.casefold())
+@api.get("/collections", response_model=CollectionList)
+def api_collections(request: Request, services: ServicesDep, curation: CurationDep,
+                    subject: Repeated = None, phase: Repeated = None) -> CollectionList:
+    """Published collections by title, optionally for some subjects and phases."""
+    subjects, phases = parse_audience(request.query_params, services.taxonomy)
+    found = [c for c in curation.published_collections() if c.is_for(subjects, phases)]
+    return CollectionList(total=len(found), results=[collection_summary_of(c) for c in found])
 
-    templates.env.globals.update(can_curate=can_curate,
-                                 collections_to_add_to=collections_to_add_to)
+
+@api.get("/collections/{slug}", response_model=CollectionDetail)
+def api_collection(slug: str, curation: CurationDep) -> CollectionDetail:
+    """One collection: its plan, its write-ups in order with the curator's notes, its sessions."""
+    return collection_detail_of(curation, curation.collection(slug))
+
+
+router = APIRouter()
+router.include_router(pages)
+router.include_router(api)

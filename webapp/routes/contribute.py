@@ -1,46 +1,35 @@
-"""Contributing: the write-up form, uploads, one's own submissions and proposed edits."""
+"""Contributing: the write-up form, uploads, one's own submissions and proposed edits, and their
+JSON twins under /api (submissions, edits, preview) for a signed-in session."""
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
-from kb.state.accounts import User
 from kb.content.authoring import slug_from_title
-from kb.workflows.contribution import Fields, build_text, check_text, fields_from_text, normalise_upload
+from kb.content.markdown import render_html
 from kb.errors import BadInputError, NotFoundError, Problem
-from kb.workflows.submissions import Submission, Workflow
-from webapp.auth import Contributor
-from webapp.deps import ServicesDep, TemplatesDep
-from webapp.errors import error_response
-from webapp.forms import blank_fields, fields_from_form, form_context, honeypot_filled, preview_of
+from kb.state.accounts import User
+from kb.workflows.contribution import (Fields, build_text, check_text, fields_from_text,
+                                       normalise_upload)
+from kb.workflows.submissions import Submission
+from services.contribution import preview_of, workflow
 from services.runtime import Services
+from webapp.deps import Contributor, PostedForm, ServicesDep, TemplatesDep
+from webapp.errors import error_response
+from webapp.forms import blank_fields, fields_from_form, form_context, honeypot_filled
+from webapp.submission_schemas import (Checked, PreviewIn, PreviewOut, ProposalIn, SubmissionOut,
+                                       checked_of, problem_out, submission_out)
 
-router = APIRouter(include_in_schema=False)
+pages = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api", tags=["contribution"])
 ACTIONS = ("preview", "save", "submit")
 HASH_RE = re.compile(r"^[0-9a-f]{64}$")
-
-
-def workflow(services: Services) -> Workflow:
-    """The contribution workflow, validating with the same rules as `kb validate`."""
-    s = services.settings
-
-    def check(slug: str, text: str):  # type: ignore[no-untyped-def]
-        return check_text(slug, text, services.taxonomy, services.directory, s.max_file_bytes)
-
-    return Workflow(services.state, s.practice_dir, check, s.max_submissions_per_hour)
-
-
-async def posted_form(request: Request) -> FormData:
-    return await request.form()
-
-
-PostedForm = Annotated[FormData, Depends(posted_form)]
 
 
 def _own(services: Services, user: User, submission_id: int) -> Submission:
@@ -97,21 +86,21 @@ def handle_post(request: Request, services: Services, templates: TemplatesDep, u
 
 # -- new write-ups ---------------------------------------------------------------------
 
-@router.get("/contribute", response_class=HTMLResponse)
+@pages.get("/contribute", response_class=HTMLResponse)
 def contribute_page(request: Request, services: ServicesDep, templates: TemplatesDep,
                     user: Contributor) -> Response:
     return _render_form(request, templates, services, blank_fields(services, user), [],
                         kind="new", action="/contribute", heading="Contribute a write-up")
 
 
-@router.post("/contribute", response_class=HTMLResponse)
+@pages.post("/contribute", response_class=HTMLResponse)
 def contribute_post(request: Request, services: ServicesDep, templates: TemplatesDep,
                     user: Contributor, form: PostedForm) -> Response:
     return handle_post(request, services, templates, user, form, fields_from_form(form),
                        kind="new", action_url="/contribute", heading="Contribute a write-up")
 
 
-@router.post("/contribute/upload", response_class=HTMLResponse)
+@pages.post("/contribute/upload", response_class=HTMLResponse)
 def upload_post(request: Request, services: ServicesDep, templates: TemplatesDep,
                 user: Contributor, form: PostedForm) -> Response:
     """A ready .md file: validated like `kb validate`, then shown in the form to check."""
@@ -146,14 +135,14 @@ def upload_post(request: Request, services: ServicesDep, templates: TemplatesDep
 
 # -- one's own submissions ---------------------------------------------------------------
 
-@router.get("/my/submissions", response_class=HTMLResponse)
+@pages.get("/my/submissions", response_class=HTMLResponse)
 def my_submissions(request: Request, services: ServicesDep, templates: TemplatesDep,
                    user: Contributor) -> Response:
     return templates.TemplateResponse(request, "my_submissions.html", {
         "submissions": workflow(services).mine(user)})
 
 
-@router.get("/my/submissions/{submission_id}", response_class=HTMLResponse)
+@pages.get("/my/submissions/{submission_id:int}", response_class=HTMLResponse)
 def my_submission(submission_id: int, request: Request, services: ServicesDep,
                   templates: TemplatesDep, user: Contributor, done: str = "") -> Response:
     sub = _own(services, user, submission_id)
@@ -171,7 +160,7 @@ def my_submission(submission_id: int, request: Request, services: ServicesDep,
                         message=message, submission=sub)
 
 
-@router.post("/my/submissions/{submission_id}", response_class=HTMLResponse)
+@pages.post("/my/submissions/{submission_id:int}", response_class=HTMLResponse)
 def my_submission_post(submission_id: int, request: Request, services: ServicesDep,
                        templates: TemplatesDep, user: Contributor, form: PostedForm
                        ) -> Response:
@@ -181,7 +170,7 @@ def my_submission_post(submission_id: int, request: Request, services: ServicesD
                        heading=_heading(sub), submission=sub, base_hash=sub.base_hash)
 
 
-@router.post("/my/submissions/{submission_id}/withdraw")
+@pages.post("/my/submissions/{submission_id:int}/withdraw")
 def my_submission_withdraw(submission_id: int, services: ServicesDep,
                            user: Contributor) -> Response:
     workflow(services).withdraw(user, submission_id)
@@ -194,7 +183,7 @@ def _heading(sub: Submission) -> str:
 
 # -- proposing edits to published write-ups -----------------------------------------------
 
-@router.get("/practice/{slug}/edit", response_class=HTMLResponse)
+@pages.get("/practice/{slug}/edit", response_class=HTMLResponse)
 def edit_page(slug: str, request: Request, services: ServicesDep, templates: TemplatesDep,
               user: Contributor) -> Response:
     text, base_hash = workflow(services).base_for_edit(user, slug)
@@ -204,7 +193,7 @@ def edit_page(slug: str, request: Request, services: ServicesDep, templates: Tem
                         f"{fields.title}", base_hash=base_hash)
 
 
-@router.post("/practice/{slug}/edit", response_class=HTMLResponse)
+@pages.post("/practice/{slug}/edit", response_class=HTMLResponse)
 def edit_post(slug: str, request: Request, services: ServicesDep, templates: TemplatesDep,
               user: Contributor, form: PostedForm) -> Response:
     _, current_hash = workflow(services).base_for_edit(user, slug)
@@ -215,3 +204,93 @@ def edit_post(slug: str, request: Request, services: ServicesDep, templates: Tem
                        action_url=f"/practice/{slug}/edit",
                        heading=f"Propose an edit: {fields.title}",
                        base_hash=base_hash if HASH_RE.match(base_hash) else current_hash)
+
+
+# -- the JSON twins -----------------------------------------------------------------------
+
+def _text(services: Services, markdown: str) -> str:
+    text, problems = normalise_upload(markdown.encode("utf-8", "replace"),
+                                      services.settings.max_file_bytes)
+    if text is None:
+        raise BadInputError("markdown: " + "; ".join(p.message for p in problems))
+    return text
+
+
+def _slug(services: Services, text: str, slug: str | None) -> str:
+    if slug:
+        return slug
+    fields = fields_from_text(text, services.taxonomy)
+    return slug_from_title(fields.title) if fields and fields.title else "untitled"
+
+
+@api.get("/submissions", response_model=list[SubmissionOut])
+def api_my_submissions(services: ServicesDep, user: Contributor) -> list[SubmissionOut]:
+    """Your own drafts and submissions, most recently changed first."""
+    return [submission_out(s) for s in workflow(services).mine(user)]
+
+
+@api.post("/submissions", response_model=Checked, status_code=201)
+def api_create(body: ProposalIn, services: ServicesDep, user: Contributor) -> Checked:
+    """Save a new write-up as a draft (or submit it); problems are listed, work is kept."""
+    text = _text(services, body.markdown)
+    sub, problems = workflow(services).save(
+        user, kind="new", slug=_slug(services, text, body.slug), text=text, submit=body.submit,
+        note=body.note, idempotency_key=body.idempotency_key)
+    return checked_of(sub, problems)
+
+
+@api.get("/submissions/{submission_id:int}", response_model=Checked)
+def api_submission(submission_id: int, services: ServicesDep, user: Contributor) -> Checked:
+    """One submission (yours, or any for a moderator) with its current problems."""
+    flow = workflow(services)
+    sub = flow.get(user, submission_id)
+    return checked_of(sub, flow.check(sub.slug, sub.text).problems)
+
+
+@api.put("/submissions/{submission_id:int}", response_model=Checked)
+def api_update(submission_id: int, body: ProposalIn, services: ServicesDep,
+               user: Contributor) -> Checked:
+    """Change your draft (or a submission sent back for changes), and optionally submit."""
+    flow = workflow(services)
+    own = flow.get(user, submission_id)
+    if own.user_id != user.id:
+        raise NotFoundError(f"there is no submission {submission_id} for you")
+    text = _text(services, body.markdown)
+    sub, problems = flow.save(user, kind=own.kind, slug=body.slug or own.slug, text=text,
+                              submit=body.submit, note=body.note, submission_id=own.id,
+                              base_hash=own.base_hash)
+    return checked_of(sub, problems)
+
+
+@api.post("/submissions/{submission_id:int}/withdraw", response_model=SubmissionOut)
+def api_withdraw(submission_id: int, services: ServicesDep, user: Contributor
+                 ) -> SubmissionOut:
+    """Take your submission back from the review queue to change it."""
+    return submission_out(workflow(services).withdraw(user, submission_id))
+
+
+@api.post("/practices/{slug}/edits", response_model=Checked, status_code=201)
+def api_propose_edit(slug: str, body: ProposalIn, services: ServicesDep,
+                     user: Contributor) -> Checked:
+    """Propose a change to a published write-up from your family of schools."""
+    flow = workflow(services)
+    _, base_hash = flow.base_for_edit(user, slug)
+    sub, problems = flow.save(user, kind="edit", slug=slug, text=_text(services, body.markdown),
+                              submit=body.submit, note=body.note, base_hash=base_hash,
+                              idempotency_key=body.idempotency_key)
+    return checked_of(sub, problems)
+
+
+@api.post("/preview", response_model=PreviewOut)
+def api_preview(body: PreviewIn, services: ServicesDep, user: Contributor) -> PreviewOut:
+    """Validate a write-up and render its body exactly as the published page would."""
+    text = _text(services, body.markdown)
+    problems = workflow(services).problems(user, "new", body.slug, text)
+    fields = fields_from_text(text, services.taxonomy)
+    html, _ = render_html(fields.body if fields else text)
+    return PreviewOut(problems=[problem_out(p) for p in problems], html=html)
+
+
+router = APIRouter()
+router.include_router(pages)
+router.include_router(api)

@@ -1,0 +1,43 @@
+"""Contributing: the one workflow factory every router and command shares, and the preview of a
+write-up as its published page would show it (kb's validation, indexer's record)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from indexer.records import from_document
+from kb.content.documents import ParseResult
+from kb.content.markdown import render_html
+from kb.workflows.contribution import check_text
+from kb.workflows.submissions import Workflow
+from services.runtime import Services
+
+
+def workflow(services: Services) -> Workflow:
+    """The contribution workflow, validating with the same rules as `kb validate`."""
+    s = services.settings
+
+    def check(slug: str, text: str) -> ParseResult:
+        return check_text(slug, text, services.taxonomy, services.directory, s.max_file_bytes)
+
+    return Workflow(services.state, s.practice_dir, check, s.max_submissions_per_hour)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What the published page would show: the full article (rendered by the same partial
+    as the write-up page), or the body alone while the front matter still has errors."""
+
+    doc: Any
+    headings: list[Any]
+    body: str
+
+
+def preview_of(services: Services, slug: str, text: str, body: str) -> Preview:
+    """Validate the text and lay out its body's sections, as the write-up page would."""
+    result = check_text(slug or "preview", text, services.taxonomy, services.directory,
+                        services.settings.max_file_bytes)
+    _, headings = render_html(body)
+    doc = from_document(result.document) if result.document is not None else None
+    return Preview(doc, [h for h in headings if h.level == 2], body)

@@ -1,0 +1,52 @@
+"""Searching: the results page and its JSON twin, /api/search (a search with words, on its
+first page, is logged after the answer is sent)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi.responses import HTMLResponse
+
+from services.search import record_search, run_search
+from webapp.deps import Repeated, SearchDep, ServicesDep, TemplatesDep
+from webapp.params import PARAM_OF_FIELD
+from webapp.schemas import SearchResponse, search_response_of
+
+pages = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api", tags=["api"])
+
+FACET_FIELDS = ("subjects", "interventions", "phase", "key_stages", "pupil_groups",
+                "evidence_strength", "family", "year")
+
+
+@pages.get("/search", response_class=HTMLResponse)
+def search_page(request: Request, services: ServicesDep, templates: TemplatesDep,
+                search: SearchDep, background: BackgroundTasks) -> HTMLResponse:
+    results, search_id = run_search(services, search.query)
+    params = dict(search.params)
+    if search.query.text:
+        params["q"] = [search.query.text]
+    if search_id:  # one log entry per search, not per page turned
+        background.add_task(record_search, services, results, search_id)
+    return templates.TemplateResponse(request, "search.html", {
+        "results": results, "params": params, "filters": search.query.filters,
+        "facet_fields": FACET_FIELDS, "param_of": PARAM_OF_FIELD, "search_id": search_id,
+    })
+
+
+@api.get("/search", response_model=SearchResponse)
+def api_search(services: ServicesDep, request: SearchDep, background: BackgroundTasks,
+               q: str = "", page: int = 1,
+               page_size: int = 10, subject: Repeated = None, intervention: Repeated = None,
+               phase: Repeated = None, key_stage: Repeated = None, pupil_group: Repeated = None,
+               evidence: Repeated = None, school: Repeated = None, family: Repeated = None,
+               year: Repeated = None) -> SearchResponse:
+    """Hybrid search with tag filters (repeat a parameter for OR) and facet counts."""
+    results, search_id = run_search(services, request.query)
+    if search_id:
+        background.add_task(record_search, services, results, search_id)
+    return search_response_of(results, services.taxonomy, services.directory)
+
+
+router = APIRouter()
+router.include_router(pages)
+router.include_router(api)
