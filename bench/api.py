@@ -16,8 +16,8 @@ from pathlib import Path
 
 import httpx
 
-from indexer.embedders.factory import create_embedder
 from bench.evaluation import percentile
+from indexer.embedders.factory import create_embedder
 from indexer.pipeline import index_content
 from kb.settings import Settings
 

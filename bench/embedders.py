@@ -10,10 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.evaluation import Benchmark, load_beir, ndcg_at, percentile
 from indexer.chunking import chunk_document
 from indexer.embedders.base import Embedder
 from indexer.embedders.factory import create_embedder
-from bench.evaluation import Benchmark, load_beir, ndcg_at, percentile
 from kb.settings import EMBEDDERS, Settings
 
 REFERENCE = "torch"

@@ -19,14 +19,14 @@ import numpy as np
 from tqdm import tqdm
 
 from bench import synthetic
+from bench.evaluation import percentile, read_corpus
+from bench.scale_report import format_filtered, plotting_available, table
 from indexer.chunking import chunk_document
 from indexer.embedders.base import Embedder
-from bench.evaluation import percentile, read_corpus
 from indexer.records import from_document
-from bench.scale_report import format_filtered, plotting_available, table
 from indexer.vectors import FLAT, IVF, VectorIndex, kind_for
-from kb.errors import BadInputError
 from kb.content.library import load_library
+from kb.errors import BadInputError
 from kb.settings import Settings
 
 NEVER = 2**62  # an ANN threshold no index reaches: exact search

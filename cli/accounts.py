@@ -7,12 +7,13 @@ from pathlib import Path
 
 import click
 
+from kb.content.library import load_reference
+from kb.errors import BadInputError
+from kb.settings import Settings
 from kb.state import accounts
 from kb.state import audit as audit_log
-from kb.errors import BadInputError
-from kb.content.library import load_reference
-from kb.settings import Settings
-from kb.state.database import StateStore, backup as backup_state, open_state
+from kb.state.database import StateStore, open_state
+from kb.state.database import backup as backup_state
 
 
 def _store(ctx: click.Context) -> tuple[Settings, StateStore]:

@@ -9,11 +9,11 @@ import click
 
 from kb.content.authoring import create_writeup
 from kb.content.coverage import build_coverage, format_coverage
+from kb.content.library import load_library, load_reference
+from kb.content.stats import count_by_tag
 from kb.curation.catalogue import load_curation
 from kb.errors import BadInputError, KBError
-from kb.content.library import load_library, load_reference
 from kb.settings import Settings
-from kb.content.stats import count_by_tag
 
 
 def settings_of(ctx: click.Context) -> Settings:

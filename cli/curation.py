@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from kb.curation.collection import Collection
 from kb.curation.catalogue import collection_editor, load_curation
+from kb.curation.collection import Collection
 from kb.errors import BadInputError
 from kb.settings import Settings
 from webapp.handouts import collection_export, programme_export

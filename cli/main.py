@@ -7,13 +7,13 @@ from pathlib import Path
 
 import click
 
-from cli.bench import COMMANDS as BENCH_COMMANDS
-from cli.index import COMMANDS as INDEXER_COMMANDS
 from cli.accounts import COMMANDS as ADMIN_COMMANDS
+from cli.bench import COMMANDS as BENCH_COMMANDS
 from cli.content import COMMANDS as KB_COMMANDS
+from cli.curation import COMMANDS as CURATION_COMMANDS
+from cli.index import COMMANDS as INDEXER_COMMANDS
 from kb.errors import KBError
 from kb.settings import EMBEDDERS, load_settings
-from cli.curation import COMMANDS as CURATION_COMMANDS
 
 
 class KBGroup(click.Group):

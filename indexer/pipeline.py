@@ -15,12 +15,12 @@ from indexer import generations as gens
 from indexer import store
 from indexer.chunking import MAX_WORDS, OVERLAP_WORDS, chunk_document
 from indexer.embedders.base import Embedder
-from indexer.search.expansion import vocabulary
-from kb.curation.catalogue import load_curation
 from indexer.records import IndexDoc, from_document, tag_glossary
+from indexer.search.expansion import vocabulary
 from indexer.vectors import DEFAULT_ANN_THRESHOLD, FLAT, VectorIndex, kind_for
-from kb.errors import IndexUnavailableError
 from kb.content.library import Library, load_library
+from kb.curation.catalogue import load_curation
+from kb.errors import IndexUnavailableError
 from kb.settings import Settings
 
 CHUNKING = {"max_words": MAX_WORDS, "overlap_words": OVERLAP_WORDS, "version": 2}

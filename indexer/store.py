@@ -113,10 +113,6 @@ def set_meta(conn: sqlite3.Connection, values: dict[str, Any]) -> None:
                      [(k, json.dumps(v)) for k, v in values.items()])
 
 
-def get_meta(conn: sqlite3.Connection) -> dict[str, Any]:
-    return {k: json.loads(v) for k, v in conn.execute("SELECT key, value FROM meta")}
-
-
 def load_documents(conn: sqlite3.Connection) -> list[StoredDoc]:
     """Every stored document (metadata and body)."""
     rows = conn.execute("SELECT id, slug, title, summary, body, date, content_hash, tags, meta "

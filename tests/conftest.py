@@ -11,7 +11,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from indexer.embedders.base import Embedder
-
 from indexer.embedders.factory import create_embedder
 from indexer.pipeline import index_content
 from indexer.search.engine import SearchEngine

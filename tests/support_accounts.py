@@ -15,11 +15,11 @@ from typing import Any, Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from kb.state.accounts import LoginPolicy, User, add_user, get_user, start_session
-from kb.workflows.contribution import check_text
 from kb.content.library import load_reference
 from kb.settings import Settings
+from kb.state.accounts import LoginPolicy, User, add_user, get_user, start_session
 from kb.state.database import StateStore, backup, open_state
+from kb.workflows.contribution import check_text
 from kb.workflows.submissions import Workflow
 
 PASSWORD = "correct horse battery"

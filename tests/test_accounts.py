@@ -8,16 +8,21 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import ROOT
+
+from cli.main import cli
+from kb.content.library import load_reference
+from kb.errors import (
+    AuthenticationError,
+    BadInputError,
+    ConflictError,
+    NotFoundError,
+    TooManyRequestsError,
+)
+from kb.settings import Settings
 from kb.state import accounts
 from kb.state.accounts import LoginPolicy, add_user, authenticate, session_user, start_session
-from kb.errors import (AuthenticationError, BadInputError, ConflictError, NotFoundError,
-                       TooManyRequestsError)
-from kb.content.library import load_reference
-from kb.settings import Settings
 from kb.state.database import open_state
-from cli.main import cli
 
 PASSWORD = "a long enough password"
 

@@ -98,3 +98,9 @@ def test_serving_never_imports_bench_or_plotting() -> None:
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == ""
+
+
+def test_ruff_is_clean_with_the_rules_in_pyproject() -> None:
+    out = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "."], cwd=ROOT,
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr

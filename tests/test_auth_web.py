@@ -10,12 +10,20 @@ from typing import Any, Iterator
 import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
-
-from kb.workflows.contribution import Fields, build_text
-from kb.settings import Settings
-from support_accounts import (PASSWORD, PEOPLE, ROLE_PEOPLE, Site, csrf_of, good_form,
-                              open_site, with_settings)
+from support_accounts import (
+    PASSWORD,
+    PEOPLE,
+    ROLE_PEOPLE,
+    Site,
+    csrf_of,
+    good_form,
+    open_site,
+    with_settings,
+)
 from test_web import check_page
+
+from kb.settings import Settings
+from kb.workflows.contribution import Fields, build_text
 from webapp.deps import RoleGate
 
 TEXT = build_text(Fields(**good_form()))

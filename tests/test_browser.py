@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Iterator
 
 import pytest
+from support_browser import chromium, serve
 
 from kb.settings import Settings
-from support_browser import chromium, serve
 
 pytestmark = pytest.mark.browser
 

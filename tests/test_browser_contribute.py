@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 import pytest
+from support_accounts import GOOD_BODY, PASSWORD, Site, open_site
+from support_browser import chromium, serve
 
 from kb.settings import Settings
-from support_accounts import PASSWORD, GOOD_BODY, Site, open_site
-from support_browser import chromium, serve
 
 pytestmark = pytest.mark.browser
 

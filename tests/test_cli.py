@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from click.testing import CliRunner
-
 from conftest import write
-from kb.settings import Settings
+
 from cli.main import cli
+from kb.settings import Settings
 
 
 def run(settings: Settings, *args: str, code: int = 0) -> str:

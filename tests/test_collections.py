@@ -7,14 +7,16 @@ import threading
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings as hypothesis_settings, strategies as st
-
 from conftest import FIXTURES, ROOT, make_library
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from kb.content.library import load_reference
+from kb.curation.catalogue import collection_editor, load_curation
 from kb.curation.collection import Collection, CollectionItem, PlanStep, parse_collection
 from kb.curation.editing import render_collection
-from kb.curation.catalogue import collection_editor, load_curation
 from kb.errors import BadInputError, NotFoundError, ValidationError
-from kb.content.library import load_reference
 from kb.settings import Settings
 
 STATUSES = {"small-group-maths-tuition-year-11": "published",

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-
 from conftest import ROOT
-from kb.settings import Settings
 from support_browser import chromium, serve
+
+from kb.settings import Settings
 
 pytestmark = pytest.mark.browser
 DAY = "/programmes/common-inset-day-2022"

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from pypdf import PdfReader
-
 from conftest import ROOT
+from pypdf import PdfReader
+from test_collections import library_with_collections
+
+from cli.main import cli
 from kb.curation.catalogue import load_curation
 from kb.settings import Settings
-from test_collections import library_with_collections
-from cli.main import cli
 
 NOTES = {
     "weekly-quizzes-year-7-maths": ("Mixing old topics makes pupils choose a method.",

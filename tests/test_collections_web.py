@@ -11,16 +11,16 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from conftest import ROOT
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
-
-from conftest import ROOT
-from indexer.embedders.sentence_transformer import SentenceTransformerEmbedder
-from indexer.pipeline import index_content
-from kb.settings import Settings
 from test_collections import library_with_collections
 from test_collections_cli import assert_in_order, flat, pdf_text
 from test_web import check_page
+
+from indexer.embedders.sentence_transformer import SentenceTransformerEmbedder
+from indexer.pipeline import index_content
+from kb.settings import Settings
 
 SLUG = "maths-tuition-and-quizzes"
 

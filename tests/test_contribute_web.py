@@ -6,20 +6,20 @@ from __future__ import annotations
 
 import re
 import time
-from html.parser import HTMLParser
 from concurrent.futures import ThreadPoolExecutor
+from html.parser import HTMLParser
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-
-from kb.workflows.contribution import Fields, build_text
-from kb.settings import Settings
 from support_accounts import Site, csrf_of, good_form, key_of, open_site, with_settings
 from test_markdown import PAYLOADS, assert_harmless
 from test_web import check_page
+
+from kb.settings import Settings
+from kb.workflows.contribution import Fields, build_text
 
 CARA = "cara@example.org"
 

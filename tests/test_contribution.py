@@ -7,16 +7,25 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
-
 from conftest import ROOT
-from kb.workflows.contribution import (Fields, build_text, check_text, describe_change, diff_lines,
-                             fields_from_text, section_template)
-from kb.content.documents import parse_document
-from kb.errors import BadInputError
-from kb.content.library import load_reference
-from kb.workflows.publishing import check_slug, practice_path, write_atomic
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from support_accounts import GOOD_BODY, good_form
+
+from kb.content.documents import parse_document
+from kb.content.library import load_reference
+from kb.errors import BadInputError
+from kb.workflows.contribution import (
+    Fields,
+    build_text,
+    check_text,
+    describe_change,
+    diff_lines,
+    fields_from_text,
+    section_template,
+)
+from kb.workflows.publishing import check_slug, practice_path, write_atomic
 
 TAXONOMY, DIRECTORY = load_reference(ROOT / "content")
 

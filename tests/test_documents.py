@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import fixture_text, make_library, write
-from kb.content.library import load_library, load_reference
+
 from kb.content.documents import parse_document
+from kb.content.library import load_library, load_reference
 
 GOOD = fixture_text("weekly-quizzes-year-7-maths")
 

@@ -9,12 +9,12 @@ from typing import Any
 
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
-
-from kb.settings import Settings
 from support_accounts import csrf_of, good_form, key_of
 from test_web import check_page
-from webapp.app import create_app
+
 from cli.main import cli
+from kb.settings import Settings
+from webapp.app import create_app
 
 NEW_BODY = """## Context
 

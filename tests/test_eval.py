@@ -16,8 +16,8 @@ from click.testing import CliRunner
 
 from bench.evaluation import load_beir, mrr_at, ndcg_at, recall_at
 from bench.scale import corpus_texts
-from kb.errors import BadInputError
 from cli.main import cli
+from kb.errors import BadInputError
 
 DOCS = {
     "photo": ("Photosynthesis", ("Green plants turn sunlight, water and carbon dioxide into "

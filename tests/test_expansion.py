@@ -9,13 +9,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from indexer import generations as gens
-from indexer.search.expansion import MAX_TERMS, QueryExpander, expanded_text, vocabulary
 from indexer.pipeline import index_content, update_index
 from indexer.records import from_document
 from indexer.search.engine import SearchEngine, SearchParams, SearchQuery
+from indexer.search.expansion import MAX_TERMS, QueryExpander, expanded_text, vocabulary
 from kb.content.library import load_library
-from kb.settings import Settings
 from kb.content.taxonomy import load_taxonomy
+from kb.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -71,8 +71,8 @@ def test_text_lists_tags_and_numbers_are_checked_by_type() -> None:
     assert messages(check) == [
         "content/x.md:2: [authors] must be a list of text items, like [a, b]; got yes/no value "
         "True (put text in quotes)",
-        "content/x.md:3: [subjects] unknown subjects tag 'mathz'; did you mean maths, whole-school? (terms "
-        "are listed in taxonomy.yaml)",
+        "content/x.md:3: [subjects] unknown subjects tag 'mathz'; did you mean maths, "
+        "whole-school? (terms are listed in taxonomy.yaml)",
         "content/x.md:4: [phases] must list at least one item",
         "content/x.md:5: [minutes] must be a whole number of minutes from 1 to 240, got "
         "number 500",

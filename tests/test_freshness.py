@@ -5,12 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from kb.workflows import support
-
-from kb.workflows import transfer
-from kb.content.library import load_library
 from support_accounts import Site
 from test_web import check_page
+
+from kb.content.library import load_library
+from kb.workflows import support, transfer
 from services.dashboard import last_months
 from webapp.charts import chart
 

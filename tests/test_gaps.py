@@ -5,10 +5,16 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+
 from indexer.gaps import find_gaps, gaps_csv
-from kb.state.searchlog import (log_open, log_search, purge_search_log, recent_searches,
-                          searches_per_month)
 from kb.state.database import StateStore, open_state
+from kb.state.searchlog import (
+    log_open,
+    log_search,
+    purge_search_log,
+    recent_searches,
+    searches_per_month,
+)
 
 
 def make_log(tmp_path) -> StateStore:  # type: ignore[no-untyped-def]

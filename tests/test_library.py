@@ -12,8 +12,8 @@ from indexer.pipeline import index_content
 from indexer.search.engine import SearchEngine, SearchQuery
 from kb.content.library import load_library
 from kb.content.markdown import plain_text
-from kb.settings import Settings
 from kb.content.stats import count_by_tag
+from kb.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERIES = yaml.safe_load((Path(__file__).parent / "queries.yaml").read_text())["queries"]

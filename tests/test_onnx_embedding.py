@@ -8,13 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import make_library
+
 from indexer.embedders import onnx_runtime as onnx_embedding
 from indexer.embedders.base import Embedder
 from indexer.embedders.factory import create_embedder
-from indexer.embedders.sentence_transformer import SentenceTransformerEmbedder
 from indexer.embedders.onnx_runtime import OnnxEmbedder, model_dir
+from indexer.embedders.sentence_transformer import SentenceTransformerEmbedder
 from indexer.pipeline import index_content
 from indexer.search.engine import SearchEngine, SearchQuery
 from kb.errors import BadInputError
@@ -209,8 +209,8 @@ def test_switching_backend_forces_a_full_rebuild(tmp_path: Path, int8: OnnxEmbed
 
 def test_bench_embedders_prints_every_backend(tmp_path: Path, monkeypatch) -> None:  # type: ignore
     from click.testing import CliRunner
-
     from conftest import MODEL_CACHE
+
     from cli.main import cli
 
     # As a user runs it: no KB_MODEL_CACHE, so the models live in <data dir>/models (linked

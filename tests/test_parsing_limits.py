@@ -12,19 +12,18 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import ROOT, fixture_text, make_library, write
+from support_accounts import Site
+from test_contribute_web import CARA, form_page
 
 from cli.main import cli
-from conftest import ROOT, fixture_text, make_library, write
 from kb.content.documents import parse_document
 from kb.content.library import load_reference
 from kb.content.yamlfile import MAX_DEPTH, YamlSyntaxError, load_located
 from kb.curation.collection import parse_collection
 from kb.curation.programme import References, parse_programme
 from kb.settings import Settings
-from kb.workflows.contribution import (build_text, check_text, describe_change,
-                                       fields_from_text)
-from support_accounts import Site
-from test_contribute_web import CARA, form_page
+from kb.workflows.contribution import build_text, check_text, describe_change, fields_from_text
 
 GOOD = fixture_text("weekly-quizzes-year-7-maths")
 DATE_LINE, STATUS_LINE = 7, 16  # `date: 2015-06-19` and `status: published` in that file

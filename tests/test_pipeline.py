@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import write
+
 from indexer import generations as gens
 from indexer.pipeline import index_content
 from indexer.search.engine import SearchEngine, SearchQuery

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from test_collections import library_with_collections
 
 from kb.curation.catalogue import load_curation
 from kb.curation.programme import References, parse_programme
-from kb.settings import Settings
 from kb.curation.timetable import build_grid
-from test_collections import library_with_collections
+from kb.settings import Settings
 
 
 @pytest.fixture(scope="module")

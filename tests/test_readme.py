@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from kb.settings import SETTING_NAMES, setting_docs
 from cli.main import cli
+from kb.settings import SETTING_NAMES, setting_docs
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 

@@ -9,17 +9,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import make_library
 
-from indexer import generations as gens
 from bench import synthetic
+from bench.scale import parse_sizes, scale_bench
+from cli.main import cli
+from indexer import generations as gens
 from indexer.pipeline import update_index
 from indexer.records import plain_doc
-from bench.scale import parse_sizes, scale_bench
 from indexer.search.engine import SearchEngine, SearchQuery
 from indexer.vectors import FLAT, IVF, VectorIndex, kind_for
 from kb.errors import BadInputError
-from cli.main import cli
-from conftest import make_library
 
 THRESHOLD = 500
 

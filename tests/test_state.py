@@ -10,10 +10,10 @@ import time
 from pathlib import Path
 
 import pytest
-
 import workers
-from kb.state import database as state
+
 from kb.errors import BadInputError, KBError
+from kb.state import database as state
 from kb.state.database import backup, migrate, open_state
 
 

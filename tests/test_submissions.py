@@ -8,15 +8,20 @@ import threading
 from pathlib import Path
 
 import pytest
-
 import workers
 from conftest import make_library
-from kb.workflows.contribution import Fields, build_text
-from kb.errors import (BadInputError, ConflictError, NotFoundError, PermissionDeniedError,
-                       TooManyRequestsError)
-from kb.workflows.revisions import history, restore
-from kb.state.database import StateStore, backup
 from support_accounts import Site, good_form, with_settings
+
+from kb.errors import (
+    BadInputError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    TooManyRequestsError,
+)
+from kb.state.database import StateStore, backup
+from kb.workflows.contribution import Fields, build_text
+from kb.workflows.revisions import history, restore
 
 TEXT = build_text(Fields(**good_form()))
 

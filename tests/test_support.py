@@ -5,13 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
-
-from kb.state import audit
-
-from kb.workflows import support
-from kb.errors import BadInputError, ConflictError, NotFoundError, PermissionDeniedError
 from support_accounts import Site, csrf_of
 from test_web import check_page
+
+from kb.errors import BadInputError, ConflictError, NotFoundError, PermissionDeniedError
+from kb.state import audit
+from kb.workflows import support
 
 SLUG = "weekly-quizzes-year-7-maths"  # from ashcombe-academy (Cara's school), Brackenford
 

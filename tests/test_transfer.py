@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import pytest
-
-from kb.state import audit
-
-from kb.workflows import transfer
-from kb.errors import BadInputError, ConflictError, PermissionDeniedError
-from kb.workflows.revisions import history
 from support_accounts import Site, csrf_of
 from test_web import check_page
+
+from kb.errors import BadInputError, ConflictError, PermissionDeniedError
+from kb.state import audit
+from kb.workflows import transfer
+from kb.workflows.revisions import history
 
 SLUG = "weekly-quizzes-year-7-maths"  # ashcombe-academy; evidence strength "promising"
 

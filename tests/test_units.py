@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from indexer.chunking import chunk_document
-from indexer.search.fusion import minmax, rank, ranked_slots, weighted_fusion
 from indexer.keyword import match_expression, query_terms, split_marked
 from indexer.records import IndexDoc
+from indexer.search.fusion import minmax, rank, ranked_slots, weighted_fusion
 from kb.errors import BadInputError
 from kb.settings import load_settings
 

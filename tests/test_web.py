@@ -6,10 +6,9 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+from conftest import write
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
-
-from conftest import write
 from test_markdown import PAYLOADS, assert_harmless
 
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 import multiprocessing
 from pathlib import Path
 
-from kb.state.accounts import get_user
-from kb.workflows.contribution import check_text
-from kb.errors import ConflictError
 from kb.content.library import load_reference
+from kb.errors import ConflictError
 from kb.settings import Settings
+from kb.state.accounts import get_user
 from kb.state.database import StateStore
+from kb.workflows.contribution import check_text
 from kb.workflows.submissions import Workflow
 
 

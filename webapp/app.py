@@ -17,9 +17,24 @@ from kb.settings import Settings
 from services.runtime import start_services
 from webapp import errors, security
 from webapp.handouts import PackCache
-from webapp.routes import (api_reference, auth, browse, collections, community, contribute,
-                           dashboard, feeds, gaps, health, moderation, practices, programmes,
-                           search, support, transfer)
+from webapp.routes import (
+    api_reference,
+    auth,
+    browse,
+    collections,
+    community,
+    contribute,
+    dashboard,
+    feeds,
+    gaps,
+    health,
+    moderation,
+    practices,
+    programmes,
+    search,
+    support,
+    transfer,
+)
 from webapp.templating import create_templates
 
 # Every feature's routes. Their order does not decide which route answers (typed path

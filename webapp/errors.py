@@ -13,8 +13,16 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from kb.errors import (AuthenticationError, BadInputError, ConflictError, IndexUnavailableError,
-                       KBError, NotFoundError, PermissionDeniedError, TooManyRequestsError)
+from kb.errors import (
+    AuthenticationError,
+    BadInputError,
+    ConflictError,
+    IndexUnavailableError,
+    KBError,
+    NotFoundError,
+    PermissionDeniedError,
+    TooManyRequestsError,
+)
 from webapp.params import safe_next
 
 log = logging.getLogger(__name__)

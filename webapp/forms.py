@@ -9,9 +9,9 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
+from kb.errors import BadInputError, Problem
 from kb.state.accounts import User
 from kb.workflows.contribution import TAG_FIELDS, Fields, section_template
-from kb.errors import BadInputError, Problem
 from kb.workflows.submissions import Submission
 from services.contribution import Preview
 from services.runtime import Services

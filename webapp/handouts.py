@@ -12,13 +12,13 @@ from jinja2 import Environment
 from markupsafe import Markup
 from starlette.responses import Response
 
-from kb.curation.collection import Collection
-from kb.curation.catalogue import Curation
-from kb.errors import KBError
 from kb.content.markdown import render_html
+from kb.curation.catalogue import Curation
+from kb.curation.collection import Collection
 from kb.curation.packs import markdown_zip
 from kb.curation.programme import Programme
 from kb.curation.timetable import build_grid
+from kb.errors import KBError
 
 STATIC_DIR = Path(__file__).parent / "static"
 HANDOUT_CSS = STATIC_DIR / "handout.css"

@@ -12,8 +12,8 @@ from starlette.datastructures import QueryParams
 from indexer.records import FILTER_PARAMS
 from indexer.search.engine import SearchQuery
 from kb.content.directory import Directory
-from kb.errors import BadInputError
 from kb.content.taxonomy import Taxonomy
+from kb.errors import BadInputError
 
 PARAM_OF_FIELD = {v: k for k, v in FILTER_PARAMS.items()}
 MAX_PAGE = 1000

@@ -11,8 +11,8 @@ from fastapi import FastAPI, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kb.state.accounts import session_user
 from kb.errors import PermissionDeniedError
+from kb.state.accounts import session_user
 from webapp.errors import error_response
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")

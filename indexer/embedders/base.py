@@ -12,7 +12,6 @@ import numpy as np
 from kb.errors import KBError
 from kb.settings import BUNDLED_MODEL
 
-
 ProgressFn = Callable[[int], None]
 
 

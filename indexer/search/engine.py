@@ -17,10 +17,10 @@ import numpy as np
 from indexer import generations as gens
 from indexer import keyword
 from indexer.embedders.base import Embedder
-from indexer.search.expansion import Expanded, expanded_text
-from indexer.search.fusion import rank, ranked_slots, weighted_fusion
 from indexer.reader import IndexReader, open_reader
 from indexer.records import FILTER_FIELDS
+from indexer.search.expansion import Expanded, expanded_text
+from indexer.search.fusion import rank, ranked_slots, weighted_fusion
 from indexer.store import StoredDoc, load_chunks
 from kb.errors import BadInputError, NotFoundError
 
@@ -552,7 +552,8 @@ class SearchEngine:
             for value in chosen:
                 counts.setdefault(value, 0)
             facets[field_name] = [FacetValue(v, c, v in chosen)
-                                  for v, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+                                  for v, c in sorted(counts.items(),
+                                                     key=lambda kv: (-kv[1], kv[0]))]
         return facets
 
     # -- related ---------------------------------------------------------------------------

@@ -4,8 +4,9 @@ the library itself uses ("metacognitoin" -> "metacognition"), with SymSpell.
 SymSpell (symspellpy) looks a word up in microseconds whatever the vocabulary's size, because
 it precomputes deletions instead of comparing against every word, and it ships an English
 frequency list that tells us which words are already correct. A word is left alone when it is
-known to either list, when it is short, holds a digit or an apostrophe, is written in capitals (an acronym) or
-starts with a capital inside the query (a name), or when it names a school or a person.
+known to either list, when it is short, holds a digit or an apostrophe, is written in
+capitals (an acronym) or starts with a capital inside the query (a name), or when it names a
+school or a person.
 """
 
 from __future__ import annotations
@@ -61,8 +62,9 @@ class Speller:
 
     def _leave_alone(self, typed: str, first: bool) -> bool:
         word = typed.casefold()
-        return (len(word) < MIN_LENGTH or "'" in word or typed.isupper() or (typed[0].isupper() and not first)
-                or word in self._known or word in self._names or word in english_words())
+        return (len(word) < MIN_LENGTH or "'" in word or typed.isupper()
+                or (typed[0].isupper() and not first) or word in self._known
+                or word in self._names or word in english_words())
 
     def suggest(self, word: str) -> str | None:
         """The library word nearest to an unknown one (fewest edits, then most used)."""

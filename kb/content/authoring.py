@@ -10,8 +10,8 @@ from pathlib import Path
 
 from kb.content.directory import Directory
 from kb.content.documents import SLUG_RE
-from kb.errors import BadInputError
 from kb.content.taxonomy import Taxonomy
+from kb.errors import BadInputError
 
 
 def slug_from_title(title: str) -> str:

@@ -46,13 +46,6 @@ class Coverage:
     def row_total(self, intervention: str) -> int:
         return sum(self.cell(intervention, s).count for s in self.subjects)
 
-    def column_total(self, subject: str) -> int:
-        return sum(self.cell(i, subject).count for i in self.interventions)
-
-    def thin(self) -> list[tuple[str, str]]:
-        """Cells with exactly one write-up (the first places to commission more)."""
-        return [k for k, c in self.cells.items() if c.count == 1]
-
 
 def build_coverage(docs: Iterable[Mapping[str, Sequence[str]]], taxonomy: Taxonomy,
                    key_stages: Sequence[str] = ()) -> Coverage:

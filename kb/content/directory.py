@@ -6,9 +6,9 @@ import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
-from kb.errors import Problem, ValidationError
 from kb.content.taxonomy import normalise_tag
 from kb.content.yamlfile import YamlSyntaxError, load_located
+from kb.errors import Problem, ValidationError
 
 
 @dataclass(frozen=True)

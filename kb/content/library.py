@@ -7,9 +7,9 @@ from pathlib import Path
 
 from kb.content.directory import Directory, load_directory
 from kb.content.documents import Document, parse_document
+from kb.content.taxonomy import Taxonomy, load_taxonomy
 from kb.errors import Problem
 from kb.settings import Settings
-from kb.content.taxonomy import Taxonomy, load_taxonomy
 
 
 @dataclass

@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from kb.errors import Problem, ValidationError
 from kb.content.yamlfile import YamlSyntaxError, load_located
+from kb.errors import Problem, ValidationError
 
 # Front-matter field -> taxonomy vocabulary.
 VOCABULARIES = {

@@ -8,14 +8,14 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kb.curation.search_tuning import FILE_NAME as SEARCH_TUNING_FILE
-from kb.curation.search_tuning import SearchTuning, parse_search_tuning
+from kb.content.documents import Document, slug_for_filename
+from kb.content.library import Library, _display_path, load_library
 from kb.curation.collection import Collection, CollectionItem, parse_collection
 from kb.curation.editing import CollectionEditor
-from kb.content.documents import Document, slug_for_filename
-from kb.errors import NotFoundError, Problem
-from kb.content.library import Library, _display_path, load_library
 from kb.curation.programme import Programme, References, Session, Slot, parse_programme
+from kb.curation.search_tuning import FILE_NAME as SEARCH_TUNING_FILE
+from kb.curation.search_tuning import SearchTuning, parse_search_tuning
+from kb.errors import NotFoundError, Problem
 from kb.settings import Settings
 
 COLLECTION_SUFFIX = ".md"

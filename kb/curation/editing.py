@@ -11,11 +11,17 @@ from typing import Any, Callable, Iterator
 
 import yaml
 
-from kb.curation.collection import (STATUSES, Collection, CollectionItem, PlanStep, WriteupStatuses,
-                           parse_collection)
 from kb.content.documents import SLUG_RE
-from kb.errors import BadInputError, KBError, NotFoundError, Problem, ValidationError
 from kb.content.taxonomy import Taxonomy
+from kb.curation.collection import (
+    STATUSES,
+    Collection,
+    CollectionItem,
+    PlanStep,
+    WriteupStatuses,
+    parse_collection,
+)
+from kb.errors import BadInputError, KBError, NotFoundError, Problem, ValidationError
 
 INTRO_PLACEHOLDER = ("Introduce the session here: who it is for, what the write-ups have in "
                      "common and what colleagues should leave with.")

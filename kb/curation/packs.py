@@ -7,9 +7,9 @@ import re
 import zipfile
 from dataclasses import dataclass
 
-from kb.curation.collection import Collection, CollectionItem
 from kb.content.documents import Document
 from kb.content.taxonomy import Taxonomy
+from kb.curation.collection import Collection, CollectionItem
 
 # Fixed timestamps make the same collection give the same bytes (cacheable, testable).
 ZIP_TIME = (2000, 1, 1, 0, 0, 0)

@@ -67,10 +67,6 @@ class SearchTuning:
     best_bets: tuple[BestBet, ...] = ()
     problems: tuple[Problem, ...] = field(default=(), compare=False)
 
-    def bets_for(self, query: str) -> list[BestBet]:
-        key = normalise_query(query)
-        return [b for b in self.best_bets if key and b.key == key]
-
 
 def _text(value: Any, limit: int) -> str | None:
     if not isinstance(value, str) or not value.strip() or len(value) > limit:

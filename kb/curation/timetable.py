@@ -8,6 +8,7 @@ from typing import Mapping
 from kb.curation.collection import Collection
 from kb.curation.programme import Programme, Session, Slot, Strand
 
+
 @dataclass(frozen=True)
 class Cell:
     """One session placed in the grid, with the collection it teaches."""

@@ -13,10 +13,15 @@ from typing import Callable
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from kb.state import audit
 from kb.content.directory import Directory
-from kb.errors import (AuthenticationError, BadInputError, ConflictError, NotFoundError,
-                       TooManyRequestsError)
+from kb.errors import (
+    AuthenticationError,
+    BadInputError,
+    ConflictError,
+    NotFoundError,
+    TooManyRequestsError,
+)
+from kb.state import audit
 from kb.state.database import StateStore, now_iso
 
 ROLES = ("reader", "contributor", "moderator", "curator", "admin")

@@ -11,11 +11,16 @@ from typing import Any
 import yaml
 
 from kb.content.directory import Directory
-from kb.content.documents import (SECTIONS, ParseResult, decode_text, parse_document,
-                          split_front_matter)
-from kb.errors import Problem
+from kb.content.documents import (
+    SECTIONS,
+    ParseResult,
+    decode_text,
+    parse_document,
+    split_front_matter,
+)
 from kb.content.taxonomy import Taxonomy
 from kb.content.yamlfile import YamlSyntaxError, load_located
+from kb.errors import Problem
 
 TAG_FIELDS = ("key_stages", "subjects", "interventions", "pupil_groups")
 TEXT_FIELDS = ("title", "summary", "school", "family", "authors", "date", "phase",

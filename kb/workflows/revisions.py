@@ -8,14 +8,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from kb.state import audit
-from kb.state.accounts import MODERATOR_ROLES, User
-from kb.workflows.contribution import describe_change
 from kb.content.documents import ParseResult
 from kb.errors import BadInputError, NotFoundError, PermissionDeniedError
-from kb.workflows.publishing import (content_hash, practice_path, read_current, remove_file,
-                                     write_atomic)
+from kb.state import audit
+from kb.state.accounts import MODERATOR_ROLES, User
 from kb.state.database import StateStore, now_iso
+from kb.workflows.contribution import describe_change
+from kb.workflows.publishing import (
+    content_hash,
+    practice_path,
+    read_current,
+    remove_file,
+    write_atomic,
+)
 
 Checker = Callable[[str, str], ParseResult]
 OUTSIDE_AUTHOR = "library files"

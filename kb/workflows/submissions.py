@@ -8,15 +8,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from kb.content.documents import ParseResult
+from kb.errors import (
+    BadInputError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    Problem,
+    TooManyRequestsError,
+)
 from kb.state import audit
 from kb.state.accounts import CONTRIBUTOR_ROLES, MODERATOR_ROLES, User
+from kb.state.database import StateStore, now_iso
 from kb.workflows.contribution import describe_change
-from kb.content.documents import ParseResult
-from kb.errors import (BadInputError, ConflictError, NotFoundError, PermissionDeniedError,
-                       Problem, TooManyRequestsError)
 from kb.workflows.publishing import check_slug, content_hash, practice_path, read_current
 from kb.workflows.revisions import add_revision, keep_current, publishing
-from kb.state.database import StateStore, now_iso
 
 STATUS_LABELS = {
     "draft": "Draft", "pending": "Waiting for review", "changes_requested": "Changes requested",

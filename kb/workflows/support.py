@@ -6,9 +6,9 @@ import datetime as dt
 import sqlite3
 from dataclasses import dataclass
 
+from kb.errors import BadInputError, ConflictError, NotFoundError, PermissionDeniedError
 from kb.state import audit
 from kb.state.accounts import CONTRIBUTOR_ROLES, MODERATOR_ROLES, User
-from kb.errors import BadInputError, ConflictError, NotFoundError, PermissionDeniedError
 from kb.state.database import StateStore, now_iso
 
 KINDS = {"visit": "A visit", "coaching": "Coaching", "resources": "Resources",

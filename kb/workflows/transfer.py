@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from kb.state import audit
-from kb.state.accounts import MODERATOR_ROLES, User
-from kb.workflows.contribution import describe_change
 from kb.content.documents import ParseResult
 from kb.errors import BadInputError, ConflictError, NotFoundError, PermissionDeniedError
+from kb.state import audit
+from kb.state.accounts import MODERATOR_ROLES, User
+from kb.state.database import StateStore, now_iso
+from kb.workflows.contribution import describe_change
 from kb.workflows.publishing import practice_path, read_current
 from kb.workflows.revisions import add_revision, keep_current, publishing
-from kb.state.database import StateStore, now_iso
 
 RESULTS = {"positive": "Positive", "mixed": "Mixed", "none": "No measurable change"}
 MAX_TEXT = 4000

@@ -22,12 +22,23 @@ from kb.state.accounts import User
 from services.curation import change_collection, record_change
 from services.runtime import Services
 from webapp.context import audience_context, site_url
-from webapp.deps import (CurationDep, Curator, PacksDep, PostedForm, Repeated, ServicesDep,
-                         TemplatesDep)
+from webapp.deps import (
+    CurationDep,
+    Curator,
+    PacksDep,
+    PostedForm,
+    Repeated,
+    ServicesDep,
+    TemplatesDep,
+)
 from webapp.handouts import collection_export, download, handout_context
 from webapp.params import parse_audience
-from webapp.schemas import (CollectionDetail, CollectionList, collection_detail_of,
-                            collection_summary_of)
+from webapp.schemas import (
+    CollectionDetail,
+    CollectionList,
+    collection_detail_of,
+    collection_summary_of,
+)
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["collections"])

@@ -15,16 +15,29 @@ from kb.content.authoring import slug_from_title
 from kb.content.markdown import render_html
 from kb.errors import BadInputError, NotFoundError, Problem
 from kb.state.accounts import User
-from kb.workflows.contribution import (Fields, build_text, check_text, fields_from_text,
-                                       normalise_upload)
+from kb.workflows.contribution import (
+    Fields,
+    build_text,
+    check_text,
+    fields_from_text,
+    normalise_upload,
+)
 from kb.workflows.submissions import Submission
 from services.contribution import preview_of, workflow
 from services.runtime import Services
 from webapp.deps import Contributor, PostedForm, ServicesDep, TemplatesDep
 from webapp.errors import error_response
 from webapp.forms import blank_fields, fields_from_form, form_context, honeypot_filled
-from webapp.submission_schemas import (Checked, PreviewIn, PreviewOut, ProposalIn, SubmissionOut,
-                                       checked_of, problem_out, submission_out)
+from webapp.submission_schemas import (
+    Checked,
+    PreviewIn,
+    PreviewOut,
+    ProposalIn,
+    SubmissionOut,
+    checked_of,
+    problem_out,
+    submission_out,
+)
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["contribution"])

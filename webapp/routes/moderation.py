@@ -14,8 +14,15 @@ from services.contribution import preview_of, workflow
 from services.moderation import approve, restore_revision, review_of
 from webapp.deps import Moderator, PostedForm, ServicesDep, TemplatesDep
 from webapp.forms import MAX_COMMENT
-from webapp.submission_schemas import (Decision, ReviewOut, RevisionOut, SubmissionOut,
-                                       review_out, revision_out, submission_out)
+from webapp.submission_schemas import (
+    Decision,
+    ReviewOut,
+    RevisionOut,
+    SubmissionOut,
+    review_out,
+    revision_out,
+    submission_out,
+)
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["contribution"])

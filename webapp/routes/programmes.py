@@ -11,8 +11,12 @@ from webapp.context import audience_context, site_url
 from webapp.deps import CurationDep, PacksDep, Repeated, ServicesDep, TemplatesDep
 from webapp.handouts import download, programme_export, timetable_context
 from webapp.params import parse_audience
-from webapp.schemas import (ProgrammeDetail, ProgrammeSummary, programme_detail_of,
-                            programme_summary_of)
+from webapp.schemas import (
+    ProgrammeDetail,
+    ProgrammeSummary,
+    programme_detail_of,
+    programme_summary_of,
+)
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["collections"])

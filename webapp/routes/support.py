@@ -6,8 +6,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
-from kb.workflows import support
 from kb.errors import NotFoundError
+from kb.workflows import support
 from services.runtime import Services
 from webapp.deps import PostedForm, ServicesDep, SignedIn, TemplatesDep
 
