@@ -6,7 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from indexer.keyword import STOPWORDS, WORD_RE
 from indexer.search.engine import SearchQuery, SearchResults
+from kb.curation.catalogue import Curation
+from kb.curation.collection import Collection
 from kb.errors import KBError
 from kb.state.searchlog import log_open, log_search, new_search_id, purge_search_log
 from services.runtime import Services
@@ -19,6 +22,32 @@ def run_search(services: Services, query: SearchQuery) -> tuple[SearchResults, s
     with words in it, '' when it is not worth logging (a page turned, filters alone)."""
     results = services.engine.search(query)
     return results, new_search_id() if query.text and query.page == 1 else ""
+
+
+MAX_COLLECTIONS = 3
+
+
+def matching_collections(curation: Curation, results: SearchResults) -> list[Collection]:
+    """Published collections to show beside a search's first page: those pinned to the query
+    as best bets first, then those for a subject the query names or filters on, then those
+    whose title and purpose hold every word of the query. A curated session is often the
+    best answer for a CPD lead."""
+    if results.query.page != 1 or not results.query.text:
+        return []
+    published = {c.slug: c for c in curation.published_collections()}
+    chosen = [published[slug] for kind, slug, _ in results.best_bets
+              if kind == "collection" and slug in published]
+    subjects = {term for field, term, _ in results.expanded if field == "subjects"}
+    subjects |= set(results.query.filters.get("subjects", ()))
+    words = {w.casefold() for w in WORD_RE.findall(results.searched)
+             if len(w) > 2 and w.casefold() not in STOPWORDS}
+    for collection in published.values():
+        text = {w.casefold() for w in WORD_RE.findall(f"{collection.title} {collection.purpose}")}
+        if collection in chosen:
+            continue
+        if set(collection.subjects) & subjects or (words and words <= text):
+            chosen.append(collection)
+    return chosen[:MAX_COLLECTIONS]
 
 
 def record_search(services: Services, results: SearchResults, search_id: str) -> None:

@@ -64,7 +64,14 @@ def test_pages_render(client: TestClient, url: str, text: str) -> None:
 def test_search_page_shows_facets_snippet_and_section_link(client: TestClient) -> None:
     html = client.get("/search?q=persistent+absence").text
     assert "<mark>" in html
-    assert re.search(r'href="/practice/first-day-attendance-calls\?from=[\w-]+#[a-z-]+"', html)
+    # The link opens the write-up at its title (no fragment) and names the matched section,
+    # which the page marks further down (issue 14: not scrolled past the title).
+    link = re.search(r'href="/practice/first-day-attendance-calls'
+                     r'\?from=[\w-]+&amp;section=([a-z-]+)"', html)
+    assert link
+    page = client.get(f"/practice/first-day-attendance-calls?section={link.group(1)}").text
+    assert f'id="{link.group(1)}" class="matched-section"' in page
+    assert "The part that matched your search" in page
     assert 'name="subject" value="whole-school"' in html
     assert "Whole school <span class=\"count\">(1)</span>" in html
 

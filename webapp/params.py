@@ -10,7 +10,7 @@ from starlette.convertors import StringConvertor, register_url_convertor
 from starlette.datastructures import QueryParams
 
 from indexer.records import FILTER_PARAMS
-from indexer.search.engine import SearchQuery
+from indexer.search.engine import SORTS, SearchQuery
 from kb.content.directory import Directory
 from kb.content.taxonomy import Taxonomy
 from kb.errors import BadInputError
@@ -84,7 +84,15 @@ def parse_search(params: QueryParams, taxonomy: Taxonomy, directory: Directory,
         if ids:
             filters[field_name] = tuple(ids)
             canonical[param] = ids
-    query = SearchQuery(text, filters, int(raw_page), int(raw_size))
+    sort = params.get("sort", "relevance") or "relevance"
+    if sort not in SORTS:
+        raise BadInputError(f"parameter 'sort' must be one of {', '.join(SORTS)}")
+    if sort != "relevance":
+        canonical["sort"] = [sort]
+    exact = params.get("exact", "") in ("1", "true", "yes")
+    if exact:
+        canonical["exact"] = ["1"]
+    query = SearchQuery(text, filters, int(raw_page), int(raw_size), sort, exact)
     return SearchRequest(query, canonical)
 
 

@@ -81,11 +81,32 @@ class Practice(Writeup):
     related: list[Writeup]
 
 
+class NamedTag(BaseModel):
+    field: str
+    term: str
+    label: str
+
+
+class Reasons(BaseModel):
+    """Why a result is here, in the words the page shows."""
+
+    words: list[str] = Field(description="query words found in the write-up, as it spells them")
+    tags: list[NamedTag] = Field(description="tags it has that the search named (or expanded to)")
+    by_meaning: bool = Field(description="its closest passage matched the search by meaning")
+    passage: str = Field(description="the section the snippet comes from")
+    sentence: str = Field(description="the snippet's sentence with the most matched words")
+    recommended: bool = Field(description="pinned by a curator as a best answer to this search")
+    note: str = Field(description="the curator's note on a recommended result")
+
+
 class SearchResult(Writeup):
     score: float
     section: str
     snippet: str
     snippet_html: str
+    group: str = Field(description="'strong' matches first, then 'related' (less closely "
+                                   "related, shown folded on the page)")
+    reasons: Reasons
 
 
 class PracticeList(BaseModel):
@@ -121,13 +142,25 @@ def practice_of(doc: Record, related: list[Record]) -> Practice:
                     related=[writeup_of(d) for d in related])
 
 
-def result_of(hit: Hit) -> SearchResult:
+def reasons_of(hit: Hit, taxonomy: Taxonomy) -> Reasons:
+    text = "".join(t for t, _ in hit.snippet)
+    start, end = hit.best_sentence
+    return Reasons(
+        words=list(hit.matched_words),
+        tags=[NamedTag(field=f, term=v, label=taxonomy.label(f, v)) for f, v in hit.shared_tags],
+        by_meaning=hit.similarity is not None and not hit.matched_words, passage=hit.section,
+        sentence=text[start:end], recommended=hit.recommended is not None,
+        note=hit.recommended or "")
+
+
+def result_of(hit: Hit, taxonomy: Taxonomy) -> SearchResult:
     fields = writeup_of(hit.doc).model_dump()
     if hit.anchor:
-        fields["url"] += f"#{hit.anchor}"
+        fields["url"] += f"?section={hit.anchor}"
     return SearchResult(**fields, score=hit.score, section=hit.section,
                         snippet="".join(t for t, _ in hit.snippet),
-                        snippet_html=str(render_snippet(hit.snippet)))
+                        snippet_html=str(render_snippet(hit.snippet, hit.best_sentence)),
+                        group=hit.group, reasons=reasons_of(hit, taxonomy))
 
 
 # -- search, vocabularies, health ------------------------------------------------------------
@@ -139,23 +172,56 @@ class FacetCount(BaseModel):
     selected: bool
 
 
+class CollectionResult(BaseModel):
+    """A curated session shown beside the write-ups (its own result type)."""
+
+    type: str = "collection"
+    slug: str
+    url: str
+    title: str
+    purpose: str
+    minutes: int
+    writeups: int
+    recommended: bool
+    note: str
+
+
 class SearchResponse(BaseModel):
     query: str
+    searched: str = Field(description="the words searched: the query after spelling correction")
+    corrected_from: str = Field(description="the query as typed, when spelling correction "
+                                            "changed it ('' otherwise); repeat the search with "
+                                            "exact=1 to search the words as typed")
+    sort: str
     total: int
+    strong: int = Field(description="how many of total are strong matches; the rest are "
+                                    "less closely related")
     page: int
     pages: int
     mode: str
     notices: list[str]
+    collections: list[CollectionResult]
     results: list[SearchResult]
     facets: dict[str, list[FacetCount]]
 
 
-def search_response_of(results: SearchResults, taxonomy: Taxonomy,
-                       directory: Directory) -> SearchResponse:
+def collection_result_of(c: Collection, results: SearchResults) -> CollectionResult:
+    note = next((n for kind, slug, n in results.best_bets
+                 if kind == "collection" and slug == c.slug), None)
+    return CollectionResult(slug=c.slug, url=f"/collections/{c.slug}", title=c.title,
+                            purpose=c.purpose, minutes=c.minutes, writeups=len(c.items),
+                            recommended=note is not None, note=note or "")
+
+
+def search_response_of(results: SearchResults, taxonomy: Taxonomy, directory: Directory,
+                       collections: list[Collection]) -> SearchResponse:
     return SearchResponse(
-        query=results.query.text, total=results.total, page=results.query.page,
+        query=results.query.text, searched=results.searched or results.query.text,
+        corrected_from=results.corrected_from, sort=results.query.sort, total=results.total,
+        strong=results.strong_total, page=results.query.page,
         pages=results.pages, mode=results.mode, notices=list(results.notices),
-        results=[result_of(h) for h in results.hits],
+        collections=[collection_result_of(c, results) for c in collections],
+        results=[result_of(h, taxonomy) for h in results.hits],
         facets={f: [FacetCount(value=v.value, label=label(taxonomy, directory, f, v.value),
                                count=v.count, selected=v.selected) for v in values]
                 for f, values in results.facets.items()})

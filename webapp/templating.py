@@ -43,17 +43,50 @@ def label(taxonomy: Taxonomy, directory: Directory, field_name: str, value: str)
     return taxonomy.label(field_name, value)
 
 
-def render_snippet(segments: Any) -> Markup:
-    """Escape every snippet segment; wrap the query hits in <mark>."""
-    out = []
+def render_snippet(segments: Any, best: tuple[int, int] = (0, 0)) -> Markup:
+    """Escape every snippet segment; wrap the query hits in <mark> and the best sentence (its
+    character offsets in the snippet's text) in <strong class="best-sentence">."""
+    out, offset = [], 0
+    start, end = best
     for text, is_hit in segments:
-        out.append(f"<mark>{escape(text)}</mark>" if is_hit else str(escape(text)))
-    return Markup("".join(out))
+        # Cut the segment where the best sentence starts or ends, so the tags nest properly.
+        cuts = sorted({0, len(text), *(p - offset for p in (start, end)
+                                       if offset < p < offset + len(text))})
+        for a, b in zip(cuts, cuts[1:]):
+            piece = escape(text[a:b])
+            piece = Markup(f"<mark>{piece}</mark>") if is_hit else piece
+            inside = start < end and start <= offset + a and offset + b <= end
+            out.append(f'<strong class="best-sentence">{piece}</strong>' if inside else str(piece))
+        offset += len(text)
+    return Markup("".join(out).replace('</strong><strong class="best-sentence">', ""))
 
 
-def render_body(body: str) -> Markup:
-    """The write-up body as HTML; kb.content.markdown disables raw HTML and unsafe links."""
-    html, _ = render_html(body)
+MAX_REASON_WORDS = 6
+
+
+def reasons(hit: Any, taxonomy: Taxonomy) -> list[str]:
+    """Why a search result is here, as short sentences a teacher can read."""
+    out = []
+    if hit.matched_words:
+        words = ", ".join(hit.matched_words[:MAX_REASON_WORDS])
+        out.append(f"Matches your words: {words}")
+    out += [f"Tagged {taxonomy.label(f, v)}, which your search names"
+            for f, v in hit.shared_tags]
+    if hit.similarity is not None and not hit.matched_words:
+        where = f" (in “{hit.section}”)" if hit.section else ""
+        out.append(f"Close in meaning to your search{where}")
+    return out
+
+
+def render_body(body: str, matched: str = "") -> Markup:
+    """The write-up body as HTML; kb.content.markdown disables raw HTML and unsafe links. A
+    `matched` section (a heading anchor the search pointed to) is marked for the reader."""
+    html, headings = render_html(body)
+    for heading in headings:
+        if matched and heading.anchor == matched:
+            tag = f'<h{heading.level} id="{heading.anchor}">'
+            html = html.replace(tag, f'<h{heading.level} id="{heading.anchor}" '
+                                     'class="matched-section">', 1)
     return Markup(html)  # produced by the safe renderer, never raw user HTML
 
 
@@ -97,6 +130,7 @@ def create_templates(taxonomy: Taxonomy, directory: Directory,
         label=lambda field_name, value: label(taxonomy, directory, field_name, value),
         field_titles=FIELD_TITLES, param_of=PARAM_OF_FIELD, url_with=url_with,
         taxonomy=taxonomy, directory=directory,
+        reasons=lambda hit: reasons(hit, taxonomy),
         can_contribute=lambda user: _can(user, *CONTRIBUTOR_ROLES),
         can_moderate=lambda user: _can(user, *MODERATOR_ROLES),
         can_curate=lambda user: _can(user, "curator"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -99,6 +100,9 @@ class Hit:
     matched_words: tuple[str, ...] = ()  # query words found in the write-up, as it spells them
     shared_tags: tuple[tuple[str, str], ...] = ()  # (field, term) the query named
     recommended: str | None = None  # a curator's note when this write-up is a best bet
+    # The sentence of the snippet with the most of the query's words, as character offsets
+    # into the snippet's text ((0, 0): none, e.g. a passage found by meaning alone).
+    best_sentence: tuple[int, int] = (0, 0)
 
 
 @dataclass(frozen=True)
@@ -528,12 +532,13 @@ class SearchEngine:
             kw, dn = found.keyword.score[slot], found.dense.score[slot]
             doc = reader.docs[int(reader.slot_doc[slot])]
             words = tuple(dict.fromkeys(t.casefold() for t, hit in snippet if hit))
+            best = best_sentence(snippet)
             shared = tuple((f, v) for f, v in named if v in doc.tags.get(f, ()))
             score = float(scores[slot]) if np.isfinite(scores[slot]) else 0.0
             hits.append(Hit(doc, round(score, 4), heading, anchor, snippet,
                             float(kw) if np.isfinite(kw) else None,
                             float(dn) if np.isfinite(dn) else None,
-                            groups.get(slot, "strong"), words, shared))
+                            groups.get(slot, "strong"), words, shared, None, best))
         return hits
 
     def _facets(self, reader: IndexReader, matched: np.ndarray,
@@ -584,3 +589,25 @@ def _evidence_rank(doc: StoredDoc) -> tuple[int, str]:
     """Strength of evidence, then date: the sort key for "strongest evidence first"."""
     strength = doc.tags.get("evidence_strength", ("",))
     return EVIDENCE_ORDER.get(strength[0] if strength else "", 0), doc.date
+
+
+SENTENCE_RE = re.compile(r"[^.!?…]+[.!?…]*\s*")
+
+
+def best_sentence(snippet: Segments) -> tuple[int, int]:
+    """Offsets of the sentence holding the most marked words (ties: the first), or (0, 0)."""
+    spans, offset = [], 0
+    for text, hit in snippet:
+        if hit:
+            spans.append((offset, offset + len(text)))
+        offset += len(text)
+    if not spans:
+        return (0, 0)
+    text = "".join(t for t, _ in snippet)
+    best, most = (0, 0), 0
+    for match in SENTENCE_RE.finditer(text):
+        start, end = match.start(), match.start() + len(match.group().rstrip())
+        count = sum(1 for a, b in spans if a >= start and b <= end)
+        if count > most:
+            best, most = (start, end), count
+    return best

@@ -25,8 +25,10 @@ def practice_page(slug: str, request: Request, services: ServicesDep,
     if opened_from:
         background.add_task(record_open, services, opened_from, slug)
     _, headings = render_html(doc.body)
+    asked = request.query_params.get("section", "")
+    matched = next((h for h in headings if h.anchor == asked), None)
     return templates.TemplateResponse(request, "practice.html", {
-        "doc": doc, "headings": [h for h in headings if h.level == 2],
+        "doc": doc, "headings": [h for h in headings if h.level == 2], "matched": matched,
         "related": services.engine.related(slug),
         "used_in": curation.collections_using(slug),
         **history_context(request, services, slug, doc.tags["family"][0]),
