@@ -75,19 +75,22 @@ def search(ctx: click.Context, query: str, limit: int, **filters: tuple[str, ...
 @click.pass_context
 def gaps(ctx: click.Context, as_csv: bool, days: int) -> None:
     """Searches that found nothing convincing, grouped by meaning: write-ups to commission."""
+    from kb.curation.catalogue import load_curation
     from kb.state.database import open_state
     from services.gaps import gaps_csv, recent_gaps
     from services.runtime import load_embedder
 
     settings = settings_of(ctx)
-    clusters = recent_gaps(open_state(settings.state_path), load_embedder(settings), days)
+    clusters = recent_gaps(open_state(settings.state_path), load_embedder(settings), days,
+                           tuning=load_curation(settings).tuning)
     if as_csv:
         click.echo(gaps_csv(clusters), nl=False)
         return
     click.echo(f"{len(clusters)} unmet needs in the last {days} days")
     for cluster in clusters:
         click.echo(f"{cluster.count:4d}  {cluster.label}  ({cluster.first_seen[:10]} to "
-                   f"{cluster.last_seen[:10]}; {len(cluster.queries)} wording(s))")
+                   f"{cluster.last_seen[:10]}; {len(cluster.queries)} wording(s))"
+                   + (f"  answered by {cluster.answered}" if cluster.answered else ""))
 
 
 COMMANDS = [index, search, gaps]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from dataclasses import dataclass, field
 from typing import Iterable
@@ -13,6 +14,9 @@ from indexer.embedders.base import Embedder
 from kb.state.searchlog import LoggedSearch
 
 GAP_MIN_SCORE = 0.45  # a best similarity below this is not a convincing answer
+# The same words searched again within this many minutes (a filter ticked, a page reloaded)
+# are one search, not several.
+SAME_SEARCH_MINUTES = 30
 
 
 @dataclass
@@ -25,8 +29,17 @@ class GapCluster:
     first_seen: str = ""
     last_seen: str = ""
     centre: np.ndarray | None = None
+    answered: str = ""  # how curators answered it ('' while it is open)
+    _last: dict[str, dt.datetime] = field(default_factory=dict, repr=False)
 
     def add(self, search: LoggedSearch, vector: np.ndarray) -> None:
+        key = " ".join(search.query.casefold().split())
+        at = _when(search.at)
+        last = self._last.get(key)
+        self._last[key] = at
+        self.last_seen = max(self.last_seen, search.at)
+        if last is not None and at - last <= dt.timedelta(minutes=SAME_SEARCH_MINUTES):
+            return  # the same search again: a filter click or a reload, not a new need
         self.queries[search.query] = self.queries.get(search.query, 0) + 1
         self.centre = vector if self.centre is None else self.centre * self.count + vector
         self.count += 1
@@ -34,6 +47,13 @@ class GapCluster:
         self.first_seen = min(self.first_seen or search.at, search.at)
         self.last_seen = max(self.last_seen, search.at)
         self.label = max(self.queries, key=lambda q: (self.queries[q], -len(q)))
+
+
+def _when(at: str) -> dt.datetime:
+    try:
+        return dt.datetime.fromisoformat(at.replace("Z", "+00:00"))
+    except ValueError:
+        return dt.datetime.min.replace(tzinfo=dt.timezone.utc)
 
 
 def is_gap(search: LoggedSearch, min_score: float) -> bool:
@@ -71,8 +91,9 @@ def gaps_csv(clusters: list[GapCluster]) -> str:
     """The gap list as CSV, safe to open in a spreadsheet."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["need", "searches", "first_seen", "last_seen", "paraphrases"])
+    writer.writerow(["need", "searches", "first_seen", "last_seen", "answered",
+                     "paraphrases"])
     for c in clusters:
         writer.writerow([_cell(c.label), c.count, c.first_seen, c.last_seen,
-                         _cell(" | ".join(sorted(c.queries)))])
+                         _cell(c.answered), _cell(" | ".join(sorted(c.queries)))])
     return out.getvalue()

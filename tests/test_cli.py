@@ -62,7 +62,8 @@ def test_gaps_lists_recent_unmet_searches_as_the_web_page_does(fresh: Settings) 
     assert out.splitlines()[0] == "1 unmet needs in the last 30 days"
     assert "   2  " in out and "phonics" in out and "chess" not in out and "retrieval" not in out
     rows = run(fresh, "gaps", "--csv").splitlines()
-    assert rows[0] == "need,searches,first_seen,last_seen,paraphrases" and len(rows) == 2
+    assert rows[0] == "need,searches,first_seen,last_seen,answered,paraphrases"
+    assert len(rows) == 2
 
 
 def test_new_creates_a_valid_draft_and_refuses_to_overwrite(fresh: Settings) -> None:

@@ -59,7 +59,7 @@ def test_gaps_group_paraphrases_and_skip_good_searches(tmp_path, embedder) -> No
     assert phonics.last_seen.startswith("2026-10-03")
     assert all("chess" in q for q in chess.queries)
     rows = list(csv.reader(io.StringIO(gaps_csv(clusters))))
-    assert rows[0] == ["need", "searches", "first_seen", "last_seen", "paraphrases"]
+    assert rows[0] == ["need", "searches", "first_seen", "last_seen", "answered", "paraphrases"]
     assert rows[1][1] == "3"
 
 
@@ -96,4 +96,4 @@ def test_searches_are_logged_and_unmet_ones_reach_the_gap_page(site) -> None:  #
     assert row and row.group(2) == "3"
     assert "phoning families" not in gap_page.text  # that search found a good answer
     csv_text = site.client("cpd@example.org").get("/gaps.csv").text
-    assert csv_text.startswith("need,searches,first_seen,last_seen,paraphrases")
+    assert csv_text.startswith("need,searches,first_seen,last_seen,answered,paraphrases")

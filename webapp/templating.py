@@ -134,6 +134,7 @@ def create_templates(taxonomy: Taxonomy, directory: Directory,
         can_contribute=lambda user: _can(user, *CONTRIBUTOR_ROLES),
         can_moderate=lambda user: _can(user, *MODERATOR_ROLES),
         can_curate=lambda user: _can(user, "curator"),
+        can_teach_search=lambda user: _can(user, "moderator", "curator"),
         collections_to_add_to=collections_to_add_to)
     if csrf_token is not None:
         env.globals["csrf_token"] = csrf_token
