@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import sqlite3
 from dataclasses import dataclass
 
 
@@ -31,6 +33,35 @@ class PermissionDeniedError(KBError):
 
 class ConflictError(KBError):
     """The action clashes with the current state (already reviewed, slug taken, changed since)."""
+
+
+class StorageError(KBError):
+    """The disk refused a write because it is full or read-only; nothing was saved."""
+
+    def __init__(self, message: str, full: bool) -> None:
+        super().__init__(message)
+        self.full = full
+
+
+_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+_READ_ONLY = (errno.EROFS, errno.EACCES, errno.EPERM)
+
+
+def storage_error(exc: BaseException) -> StorageError | None:
+    """The StorageError behind a failed write (SQLite's or the file system's), else None."""
+    if isinstance(exc, StorageError):
+        return exc
+    if isinstance(exc, sqlite3.OperationalError):
+        words = str(exc).lower()
+        if "disk is full" in words or "database or disk is full" in words:
+            return StorageError(f"storage is full: {exc}", full=True)
+        if "readonly database" in words or "read-only" in words:
+            return StorageError(f"storage is read-only: {exc}", full=False)
+    if isinstance(exc, OSError) and exc.errno in _FULL + _READ_ONLY:
+        full = exc.errno in _FULL
+        return StorageError(f"storage is {'full' if full else 'read-only'}: {exc}", full=full)
+    cause = exc.__cause__
+    return storage_error(cause) if cause is not None and cause is not exc else None
 
 
 class TooManyRequestsError(KBError):

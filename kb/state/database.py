@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from kb.errors import BadInputError, KBError
+from kb.errors import BadInputError, KBError, storage_error
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -188,6 +188,9 @@ class StateStore:
                 raise
             conn.execute("COMMIT")
         except sqlite3.OperationalError as exc:
+            full_or_read_only = storage_error(exc)
+            if full_or_read_only is not None:
+                raise full_or_read_only from exc
             raise KBError(f"the application database {self.path} could not be written: {exc}"
                           ) from exc
         finally:
