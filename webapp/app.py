@@ -18,6 +18,7 @@ from services.runtime import start_services
 from webapp import errors, security
 from webapp.handouts import PackCache
 from webapp.head import HeadAsGet
+from webapp.openapi import api_schema
 from webapp.routes import (
     api_reference,
     auth,
@@ -93,4 +94,5 @@ def create_app(settings: Settings, embedder: Embedder | None = None,
     for module in ROUTES:
         app.include_router(module.router)
     errors.install(app)
+    app.openapi = lambda: api_schema(app)  # type: ignore[method-assign]
     return app
