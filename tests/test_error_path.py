@@ -140,3 +140,19 @@ def test_head_answers_like_get_without_a_body_on_every_page_api_and_static_file(
 def test_anonymous_head_on_the_home_page_is_200(site: Site) -> None:
     response = TestClient(site.app).head("/")
     assert response.status_code == 200 and response.content == b""
+
+
+def test_a_failure_of_our_own_is_a_500_with_an_error_id_and_no_internals(site: Site) -> None:
+    from kb.errors import KBError
+
+    def fail_inside() -> None:
+        raise KBError("the application database /var/secret/state.db could not be written")
+
+    site.app.add_api_route("/api/planted-kb-fault", fail_inside)
+    response = TestClient(site.app, raise_server_exceptions=False).get("/api/planted-kb-fault")
+    assert response.status_code == 500
+    body = response.json()
+    assert re.fullmatch(r"[0-9a-f]{8}", body["error_id"]) and body["error_id"] in body["detail"]
+    assert "/var/secret" not in response.text
+    for name in SECURITY_HEADERS:
+        assert name in response.headers

@@ -59,7 +59,8 @@ ERRORS: dict[type[Exception], Outcome] = {
                                         "automatically; please try again in a minute.",
                                    log="index unavailable"),
     StorageError: Outcome(503, log="storage refused a write"),  # full or read-only: see below
-    KBError: Outcome(500, "The request could not be completed.", log="request failed"),
+    KBError: Outcome(500, "The request could not be completed. The problem has been logged as "
+                          "error {error_id}; please quote that if you tell us about it."),
     StarletteHTTPException: Outcome(0),  # 404 for an unknown address, 405, ...
     Exception: Outcome(500, "Something went wrong on our side. The problem has been logged as "
                             "error {error_id}; please quote that if you tell us about it."),
@@ -125,8 +126,8 @@ async def handle_error(request: Request, exc: Exception) -> Response:
     """The one handler: look the error up in ERRORS, log it if the row says so, answer."""
     exc = storage_error(exc) or exc
     outcome = outcome_of(exc)
-    if outcome is ERRORS[Exception]:  # a bug: keep the traceback, under an id to quote
-        return unexpected_response(request, exc)
+    if outcome.status == 500:  # a bug or a failure: keep the traceback, under an id to quote
+        return unexpected_response(request, exc, outcome.message)
     if outcome.log:
         log.error("%s on %s %s: %s", outcome.log, request.method, request.url.path, exc)
     if isinstance(exc, LoginRequired) and not request.url.path.startswith("/api"):
@@ -142,12 +143,12 @@ async def handle_error(request: Request, exc: Exception) -> Response:
     return response
 
 
-def unexpected_response(request: Request, exc: BaseException) -> Response:
-    """A 500 for a bug: logged with its traceback under a short id shown to the visitor."""
+def unexpected_response(request: Request, exc: BaseException, message: str = "") -> Response:
+    """A 500: logged with its traceback under a short id that the visitor is shown."""
     error_id = secrets.token_hex(4)
     log.error("unexpected error %s on %s %s", error_id, request.method, request.url.path,
               exc_info=(type(exc), exc, exc.__traceback__))
-    message = ERRORS[Exception].message.format(error_id=error_id)
+    message = (message or ERRORS[Exception].message).format(error_id=error_id)
     try:
         return error_response(request, 500, message, error_id=error_id)
     except Exception:  # the page itself failed (a template, the state): plain JSON then
