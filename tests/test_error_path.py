@@ -66,7 +66,11 @@ def test_a_500_has_the_security_headers_an_error_id_and_keeps_the_connection_usa
         assert "RuntimeError" not in body and "planted" not in body  # no internals shown
         logged = [r for r in caplog.records if error_id.group(1) in r.getMessage()]
         assert logged and logged[0].exc_info, "the id is not in the server log with a traceback"
-        # The same keep-alive connection answers the next request.
+        # The same keep-alive connection answers the next requests (a HEAD, framed right by
+        # the real server: headers only, then the next answer).
+        conn.request("HEAD", "/")
+        head = conn.getresponse()
+        assert head.status == 200 and head.read() == b"" and head.getheader("content-length")
         conn.request("GET", "/api/health")
         second = conn.getresponse()
         assert second.status == 200 and b'"status"' in second.read()
