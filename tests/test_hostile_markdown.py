@@ -17,6 +17,8 @@ from kb.workflows.contribution import Fields, build_text
 HOSTILE = {
     "brackets": "[" * 200_000,
     "emphasis": "*a **a " * 30_000,
+    "emphasis-within-markup-limit": "*a **a " * 6_000,
+    "underscores-within-markup-limit": "_a __a " * 6_000,
     "links": "[a](" * 50_000,
     "nesting": "> " * 5_000 + "deep",
 }

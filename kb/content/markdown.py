@@ -96,6 +96,7 @@ def _safe_link(url: str) -> bool:
 # budget the body is shown as plain paragraphs instead, which costs time linear in its length.
 MAX_NESTING = 20
 MAX_RENDER_CHARS = 400_000
+MAX_MARKUP_CHARS = 20_000  # "*", "_", "[" and "`" in one body
 RENDER_BUDGET = 0.3  # seconds for one body
 _clock = threading.local()
 
@@ -114,7 +115,9 @@ def _on_budget(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def _parse(body: str, env: dict[str, Any]) -> list[Token]:
     """Tokens for a body, or RenderBudgetExceeded when it is too long or too slow to parse."""
-    if len(body) > MAX_RENDER_CHARS:
+    # Pairing emphasis delimiters runs as one step per paragraph, between clock checks, so
+    # their number is limited up front; no write-up needs thousands.
+    if len(body) > MAX_RENDER_CHARS or sum(body.count(c) for c in "*_[`") > MAX_MARKUP_CHARS:
         raise RenderBudgetExceeded()
     _clock.deadline = time.monotonic() + RENDER_BUDGET
     try:
