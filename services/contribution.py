@@ -9,7 +9,7 @@ from typing import Any
 from indexer.records import from_document
 from kb.content.documents import ParseResult
 from kb.content.markdown import render_html
-from kb.workflows.contribution import check_text
+from kb.workflows.contribution import check_text, fields_from_text
 from kb.workflows.submissions import Workflow
 from services.runtime import Services
 
@@ -19,7 +19,15 @@ def workflow(services: Services) -> Workflow:
     s = services.settings
 
     def check(slug: str, text: str) -> ParseResult:
-        return check_text(slug, text, services.taxonomy, services.directory, s.max_file_bytes)
+        result = check_text(slug, text, services.taxonomy, services.directory, s.max_file_bytes)
+        # Render the body now, as the review pages will (kb.content.markdown caches it by
+        # content): its cost, bounded by a time budget, falls on the proposal being saved,
+        # never on each visit to the moderation queue.
+        fields = fields_from_text(text, services.taxonomy, slug)
+        render_html(fields.body if fields else text)
+        if result.document is not None:  # the article partial renders the parsed body
+            render_html(result.document.body)
+        return result
 
     return Workflow(services.state, s.practice_dir, check, s.max_submissions_per_hour)
 

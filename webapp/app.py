@@ -17,6 +17,8 @@ from kb.settings import Settings
 from services.runtime import start_services
 from webapp import errors, security
 from webapp.handouts import PackCache
+from webapp.head import HeadAsGet
+from webapp.openapi import api_schema
 from webapp.routes import (
     api_reference,
     auth,
@@ -74,7 +76,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None,
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
         request.state.nonce = secrets.token_urlsafe(16)
-        response: Response = await call_next(request)
+        response: Response = await errors.handle_unexpected(request, call_next)
         response.headers["Content-Security-Policy"] = (
             "default-src 'self'; img-src 'self' data:; style-src 'self'; "
             f"script-src 'self' 'nonce-{request.state.nonce}'; object-src 'none'; "
@@ -87,8 +89,11 @@ def create_app(settings: Settings, embedder: Embedder | None = None,
             response.headers["X-Index-Generation"] = services.engine.generation
         return response
 
+    app.add_middleware(HeadAsGet)  # outermost: HEAD runs every layer as the GET it mirrors
+
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in ROUTES:
         app.include_router(module.router)
     errors.install(app)
+    app.openapi = lambda: api_schema(app)  # type: ignore[method-assign]
     return app

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from starlette.convertors import StringConvertor, register_url_convertor
+from starlette.convertors import IntegerConvertor, StringConvertor, register_url_convertor
 from starlette.datastructures import QueryParams
 
 from indexer.records import FILTER_PARAMS
@@ -27,7 +27,17 @@ class CollectionSlug(StringConvertor):
     regex = "(?!new$)[^/]+"
 
 
+class BoundedId(IntegerConvertor):
+    """`{x:int}` in every route: at most 18 digits, so a larger id (SQLite holds 64 bits)
+    matches no route and is a plain 404 instead of an OverflowError deep in a query."""
+
+    regex = "[0-9]{1,18}"
+
+
 register_url_convertor("collection", CollectionSlug())
+# Replaces Starlette's own "int" before any route module is imported (they all import this
+# module through webapp.deps), so every id segment of this app is bounded.
+register_url_convertor("int", BoundedId())
 
 
 @dataclass(frozen=True)

@@ -251,14 +251,16 @@ def vocabularies_of(taxonomy: Taxonomy) -> dict[str, list[Term]]:
 
 
 class Health(BaseModel):
-    status: str
-    generation: str
-    documents: int
-    chunks: int
-    semantic: str
-    semantic_problem: str
-    model: str
-    built_at: str
+    """ok or degraded for everyone; the rest (paths, library errors) for moderators only."""
+
+    status: str = Field(description="ok, or degraded when search by meaning is unavailable")
+    semantic: str = Field(description="ok or degraded")
+    generation: str | None = None
+    documents: int | None = None
+    chunks: int | None = None
+    semantic_problem: str | None = None
+    model: str | None = None
+    built_at: str | None = None
 
 
 # -- collections and inset-day programmes -----------------------------------------------------

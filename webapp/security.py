@@ -43,6 +43,12 @@ def set_cookie(response: Response, request: Request, name: str, value: str,
                         secure=is_https(request))
 
 
+def delete_cookie(response: Response, request: Request, name: str) -> None:
+    """Expire a cookie; over https with Secure, which browsers demand of __Host- names."""
+    response.delete_cookie(name, path="/", httponly=True, samesite="lax",
+                           secure=is_https(request))
+
+
 def csrf_token(request: Request) -> str:
     """The token forms must send back: bound to the session, or before sign-in to a random
     pre-session cookie (set on the response by the middleware)."""
@@ -117,7 +123,7 @@ def install_middleware(app: FastAPI) -> None:
         if new_pre:
             set_cookie(response, request, presession_cookie(request), new_pre, max_age=7200)
         if token and request.state.user is None and "set-cookie" not in response.headers:
-            response.delete_cookie(session_cookie(request), path="/")
+            delete_cookie(response, request, session_cookie(request))
         if request.state.user is not None:
             response.headers.setdefault("Cache-Control", "no-store")
         return response

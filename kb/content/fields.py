@@ -220,9 +220,18 @@ class FieldReader:
         return tuple(out)
 
 
+def is_date_problem(message: str) -> bool:
+    """True for the message of a value that is no date (an upload or API call with one is
+    refused outright rather than kept as a draft)."""
+    return message.startswith(_EXPECTED_DATE) or " is not a real date: " in message
+
+
+_EXPECTED_DATE = "must be a date written YYYY-MM-DD"
+
+
 def _date_problem(value: Any) -> dt.date | str:
     """The date a value stands for, or what is wrong with it."""
-    expected = "must be a date written YYYY-MM-DD"
+    expected = _EXPECTED_DATE
     if isinstance(value, dt.datetime):
         value = value.date()
     if isinstance(value, dt.date):

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import html
+import math
 import re
+import threading
+import time
 import unicodedata
+from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any, Callable
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -65,8 +72,12 @@ def _assign_anchors(tokens: list[Token]) -> list[Heading]:
 def _parser() -> MarkdownIt:
     # js-default: CommonMark with tables and strikethrough, raw HTML off; validateLink drops
     # javascript:, vbscript:, file: and non-image data: URLs.
-    md = MarkdownIt("js-default", {"html": False, "linkify": False, "typographer": False})
+    md = MarkdownIt("js-default", {"html": False, "linkify": False, "typographer": False,
+                                   "maxNesting": MAX_NESTING})
     md.validateLink = _safe_link  # type: ignore[method-assign]
+    for ruler in (md.block.ruler, md.inline.ruler, md.inline.ruler2):
+        for rule in ruler.__rules__:
+            rule.fn = _on_budget(rule.fn)
     return md
 
 
@@ -80,7 +91,78 @@ def _safe_link(url: str) -> bool:
     return bool(_SAFE_SCHEMES.match(cleaned))
 
 
+# Input limits and a time budget: some Markdown costs time quadratic in its length (200,000
+# "[" took 10 s), and bodies come from strangers. Every parsing rule checks the clock; past the
+# budget the body is shown as plain paragraphs instead, which costs time linear in its length.
+MAX_NESTING = 20
+MAX_RENDER_CHARS = 400_000
+MAX_MARKUP_CHARS = 20_000  # "*", "_", "[" and "`" in one body
+RENDER_BUDGET = 0.3  # seconds for one body
+_clock = threading.local()
+
+
+class RenderBudgetExceeded(Exception):
+    """Parsing a body took longer than RENDER_BUDGET."""
+
+
+def _on_budget(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def guarded(*args: Any) -> Any:
+        if time.monotonic() > getattr(_clock, "deadline", math.inf):
+            raise RenderBudgetExceeded()
+        return fn(*args)
+    return guarded
+
+
+def _parse(body: str, env: dict[str, Any]) -> list[Token]:
+    """Tokens for a body, or RenderBudgetExceeded when it is too long or too slow to parse."""
+    # Pairing emphasis delimiters runs as one step per paragraph, between clock checks, so
+    # their number is limited up front; no write-up needs thousands.
+    if len(body) > MAX_RENDER_CHARS or sum(body.count(c) for c in "*_[`") > MAX_MARKUP_CHARS:
+        raise RenderBudgetExceeded()
+    _clock.deadline = time.monotonic() + RENDER_BUDGET
+    try:
+        return _MD.parse(body, env)
+    finally:
+        _clock.deadline = math.inf
+
+
+def _plain_paragraphs(body: str) -> str:
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", body) if p.strip()]
+    return "".join(f"<p>{html.escape(p)}</p>\n" for p in paragraphs)
+
+
 _MD = _parser()
+
+
+class RenderCache:
+    """Rendered bodies by content hash (a revision renders once), bounded by total size."""
+
+    def __init__(self, max_chars: int = 20_000_000) -> None:
+        self.max_chars = max_chars
+        self._items: OrderedDict[tuple[str, str, int], tuple[str, list[Heading]]] = \
+            OrderedDict()
+        self._chars = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str, int]) -> tuple[str, list[Heading]] | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[str, str, int], value: tuple[str, list[Heading]]) -> None:
+        with self._lock:
+            if key in self._items:
+                return
+            self._items[key] = value
+            self._chars += len(value[0])
+            while self._chars > self.max_chars and len(self._items) > 1:
+                _, (old_html, _) = self._items.popitem(last=False)
+                self._chars -= len(old_html)
+
+
+_CACHE = RenderCache()
 
 
 def render_html(body: str, anchor_prefix: str = "",
@@ -90,8 +172,22 @@ def render_html(body: str, anchor_prefix: str = "",
     anchor_prefix keeps ids unique when several bodies share a page (a handout), and
     shift_headings demotes headings (h2 -> h3) to nest the body under a page's own headings.
     """
-    env: dict[str, object] = {}
-    tokens = _MD.parse(body, env)
+    key = (hashlib.sha256(body.encode("utf-8", "replace")).hexdigest(), anchor_prefix,
+           shift_headings)
+    cached = _CACHE.get(key)
+    if cached is not None:
+        return cached[0], list(cached[1])
+    try:
+        rendered = _render(body, anchor_prefix, shift_headings)
+    except RenderBudgetExceeded:
+        rendered = (_plain_paragraphs(body), [])
+    _CACHE.put(key, rendered)
+    return rendered[0], list(rendered[1])
+
+
+def _render(body: str, anchor_prefix: str, shift_headings: int) -> tuple[str, list[Heading]]:
+    env: dict[str, Any] = {}
+    tokens = _parse(body, env)
     headings = _assign_anchors(tokens)
     for token in tokens:
         if token.type in ("heading_open", "heading_close"):
@@ -110,8 +206,13 @@ def render_html(body: str, anchor_prefix: str = "",
 
 
 def split_sections(body: str, intro_heading: str = "Introduction") -> list[Section]:
-    """Split a body at level-2 and level-3 headings into plain-text sections."""
-    tokens = _MD.parse(body, {})
+    """Split a body at level-2 and level-3 headings into plain-text sections (one section of
+    plain text for a body too long or too slow to parse)."""
+    try:
+        tokens = _parse(body, {})
+    except RenderBudgetExceeded:
+        text = " ".join(body.split())
+        return [Section(intro_heading, "", 2, text)] if text else []
     _assign_anchors(tokens)
     sections: list[Section] = []
     heading, anchor, level = intro_heading, "", 2

@@ -29,7 +29,7 @@ CONTRIBUTOR_ROLES = ("contributor", "moderator", "curator", "admin")
 MODERATOR_ROLES = ("moderator", "admin")
 MIN_PASSWORD, MAX_PASSWORD = 10, 1024
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
-# An IP address may fail this many times more than a single account before it is slowed.
+# An address failing on max_failures x IP_FACTOR different accounts is slowed as a whole.
 IP_FACTOR = 4
 COUNT_WINDOW = 900  # failures in the last 15 minutes count towards a lockout
 
@@ -171,9 +171,9 @@ def set_password(store: StateStore, email: str, password: str, actor: str = "cli
 
 def _locked_for(conn: sqlite3.Connection, key: str, limit: int, lockout: int,
                 now: float) -> float:
-    """Seconds left before `key` may try again (0 when it may).
+    """Seconds left before the account at this address may try again (0 when it may).
 
-    After `limit` failures within the counting window, each further failure locks the key
+    After `limit` failures within the counting window, each further failure locks the pair
     for `lockout` seconds from that failure: slow for a guesser, never permanent.
     """
     rows = conn.execute("SELECT at FROM attempts WHERE key=? AND at>? ORDER BY at DESC LIMIT ?",
@@ -181,17 +181,34 @@ def _locked_for(conn: sqlite3.Connection, key: str, limit: int, lockout: int,
     return max(0.0, rows[0][0] + lockout - now) if len(rows) >= limit else 0.0
 
 
+def _address_locked_for(conn: sqlite3.Connection, address_prefix: str, limit: int,
+                        lockout: int, now: float) -> float:
+    """Seconds left while one address has failed on `limit` different accounts recently
+    (someone trying passwords across accounts); one person's mistakes count once."""
+    # Pair keys are "pair:<address>|<email>"; '}' sorts just after '|', closing the range.
+    row = conn.execute(
+        "SELECT COUNT(DISTINCT key), MAX(at) FROM attempts WHERE key>=? AND key<? AND at>?",
+        (address_prefix, address_prefix[:-1] + "}", now - max(lockout, COUNT_WINDOW))
+    ).fetchone()
+    return max(0.0, row[1] + lockout - now) if row[0] >= limit else 0.0
+
+
 def authenticate(store: StateStore, email: str, password: str, client: str,
                  policy: LoginPolicy, clock: Callable[[], float] = time.time) -> User:
-    """Check a password; after repeated failures (per account and per address) refuse for a
-    while with TooManyRequestsError, without running the hash (no permanent lockout)."""
-    key_email = "email:" + email.strip().lower()[:254]
-    key_ip = "ip:" + client[:64]
+    """Check a password; after repeated failures refuse for a while with TooManyRequestsError,
+    without running the hash (no permanent lockout).
+
+    Failures count per account *and* address: a teacher mistyping their password slows only
+    themselves at that address, not colleagues behind the same school address, and a stranger
+    elsewhere cannot lock the owner out. An address failing on many accounts is slowed too.
+    """
+    address_prefix = f"pair:{client[:64]}|"
+    key_pair = address_prefix + email.strip().lower()[:254]
     now = clock()
     with store.read() as conn:
-        wait = max(_locked_for(conn, key_email, policy.max_failures, policy.lockout_seconds, now),
-                   _locked_for(conn, key_ip, policy.max_failures * IP_FACTOR,
-                               policy.lockout_seconds, now))
+        wait = max(_locked_for(conn, key_pair, policy.max_failures, policy.lockout_seconds, now),
+                   _address_locked_for(conn, address_prefix, policy.max_failures * IP_FACTOR,
+                                       policy.lockout_seconds, now))
         row = conn.execute(f"SELECT {_COLUMNS}, password_hash FROM users WHERE email=?",
                            (email.strip().lower(),)).fetchone()
     if wait > 0:
@@ -205,14 +222,13 @@ def authenticate(store: StateStore, email: str, password: str, client: str,
         ok = False
     if not ok or user is None or user.disabled:
         with store.write() as conn:
-            conn.executemany("INSERT INTO attempts (key, at) VALUES (?, ?)",
-                             [(key_email, now), (key_ip, now)])
+            conn.execute("INSERT INTO attempts (key, at) VALUES (?, ?)", (key_pair, now))
             conn.execute("DELETE FROM attempts WHERE at<?", (now - 86_400,))
-            audit.record(conn, "anonymous", "login.failed", f"user:{key_email[6:]}",
-                         f"from {client[:64]}")
+            audit.record(conn, "anonymous", "login.failed",
+                         f"user:{email.strip().lower()[:254]}", f"from {client[:64]}")
         raise AuthenticationError("that e-mail address and password were not recognised")
     with store.write() as conn:
-        conn.execute("DELETE FROM attempts WHERE key=?", (key_email,))
+        conn.execute("DELETE FROM attempts WHERE key=?", (key_pair,))
         if _HASHER.check_needs_rehash(stored_hash):
             conn.execute("UPDATE users SET password_hash=? WHERE id=?",
                          (_HASHER.hash(password), user.id))

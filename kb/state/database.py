@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from kb.errors import BadInputError, KBError
+from kb.errors import BadInputError, KBError, storage_error
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -151,16 +151,36 @@ class StateStore:
         # isolation_level=None: transactions are begun explicitly, never implicitly deferred.
         conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_MS / 1000,
                                isolation_level=None, check_same_thread=False)
-        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA foreign_keys=ON")
-        # FULL: a commit reaches the disk before we tell a contributor their work is saved.
-        conn.execute("PRAGMA synchronous=FULL")
+        try:
+            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA foreign_keys=ON")
+            # FULL: a commit reaches the disk before we tell a contributor their work is saved.
+            conn.execute("PRAGMA synchronous=FULL")
+        except BaseException:
+            conn.close()  # a traceback kept for the log must not keep the file open
+            raise
         return conn
 
     @contextlib.contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
-        """A connection for reads (autocommit; each statement sees a consistent snapshot)."""
-        conn = self._connect()
+        """A connection for reads (autocommit; each statement sees a consistent snapshot).
+
+        On a full or read-only disk SQLite cannot create the WAL's shared-memory file that
+        opening needs; the file is then read as it stands (the last connection to close
+        checkpointed everything into it), so signed-in reading keeps working.
+        """
+        try:
+            conn = self._connect()
+            try:
+                conn.execute("SELECT 1 FROM sqlite_master LIMIT 1")
+            except BaseException:
+                conn.close()
+                raise
+        except sqlite3.OperationalError as exc:
+            if storage_error(exc, self.path.parent) is None:
+                raise
+            conn = sqlite3.connect(f"file:{self.path}?immutable=1", uri=True,
+                                   isolation_level=None, check_same_thread=False)
         try:
             yield conn
         finally:
@@ -173,7 +193,10 @@ class StateStore:
         Taking the write lock up front avoids the read-then-upgrade failure (SQLITE_BUSY_SNAPSHOT)
         that a deferred transaction hits when another writer commits in between.
         """
-        conn = self._connect()
+        try:
+            conn = self._connect()
+        except sqlite3.OperationalError as exc:  # a full disk can fail the opening already
+            raise self._write_failure(exc) from exc
         if not durable:
             # WAL + NORMAL: still atomic and consistent, but the commit is not fsynced, so the
             # last moments can be lost in a power cut. Used for the search log only.
@@ -188,10 +211,14 @@ class StateStore:
                 raise
             conn.execute("COMMIT")
         except sqlite3.OperationalError as exc:
-            raise KBError(f"the application database {self.path} could not be written: {exc}"
-                          ) from exc
+            raise self._write_failure(exc) from exc
         finally:
             conn.close()
+
+    def _write_failure(self, exc: sqlite3.OperationalError) -> KBError:
+        """A full or read-only disk as StorageError (a clear 503 on the web), else KBError."""
+        return storage_error(exc, self.path.parent) or KBError(
+            f"the application database {self.path} could not be written: {exc}")
 
     def schema_version(self) -> int:
         with self.read() as conn:

@@ -14,7 +14,13 @@ from services.runtime import Services
 from webapp.deps import ServicesDep, SignedIn, TemplatesDep, csrf_protect
 from webapp.params import safe_next
 from webapp.schemas import LoginIn, Me
-from webapp.security import csrf_token, presession_cookie, session_cookie, set_cookie
+from webapp.security import (
+    csrf_token,
+    delete_cookie,
+    presession_cookie,
+    session_cookie,
+    set_cookie,
+)
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["accounts"])
@@ -43,7 +49,7 @@ def _sign_in(request: Request, services: Services, email: str, password: str) ->
 def _set_session_cookie(response: Response, request: Request, services: Services) -> None:
     set_cookie(response, request, session_cookie(request), request.state.session_token,
                max_age=services.settings.session_hours * 3600)
-    response.delete_cookie(presession_cookie(request), path="/")
+    delete_cookie(response, request, presession_cookie(request))
 
 
 # -- pages -------------------------------------------------------------------------------
@@ -85,7 +91,7 @@ def logout_page(request: Request, templates: TemplatesDep) -> Response:
 def logout(request: Request, services: ServicesDep, user: SignedIn) -> Response:
     end_session(services.state, request.state.session_token, actor=user.email)
     response = RedirectResponse("/", status_code=303)
-    response.delete_cookie(session_cookie(request), path="/")
+    delete_cookie(response, request, session_cookie(request))
     return response
 
 
@@ -116,7 +122,7 @@ def api_logout(request: Request, services: ServicesDep, user: SignedIn) -> Respo
     """Sign out: the session ends and its cookie is removed (answers 204, no body)."""
     end_session(services.state, request.state.session_token, actor=user.email)
     response = Response(status_code=204)
-    response.delete_cookie(session_cookie(request), path="/")
+    delete_cookie(response, request, session_cookie(request))
     return response
 
 

@@ -12,6 +12,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
 from kb.content.authoring import slug_from_title
+from kb.content.fields import is_date_problem
 from kb.content.markdown import render_html
 from kb.errors import BadInputError, NotFoundError, Problem
 from kb.state.accounts import User
@@ -124,10 +125,11 @@ def upload_post(request: Request, services: ServicesDep, templates: TemplatesDep
     text, decode_problems = normalise_upload(raw, services.settings.max_file_bytes)
     name = (upload.filename or "").rsplit("/", 1)[-1].removesuffix(".md")
     fields = fields_from_text(text, services.taxonomy, name) if text is not None else None
-    if text is None or fields is None:
-        problems = decode_problems or check_text(name, text or "", services.taxonomy,
-                                                 services.directory,
-                                                 services.settings.max_file_bytes).problems
+    bad_dates = date_problems(services, name, text) if fields is not None and text else []
+    if text is None or fields is None or bad_dates:
+        problems = bad_dates or decode_problems or check_text(
+            name, text or "", services.taxonomy, services.directory,
+            services.settings.max_file_bytes).problems
         return _render_form(request, templates, services, blank_fields(services, user), [],
                             status=422, kind="new", action="/contribute",
                             heading="Contribute a write-up",
@@ -229,6 +231,21 @@ def _text(services: Services, markdown: str) -> str:
     return text
 
 
+def date_problems(services: Services, name: str, text: str) -> list[Problem]:
+    """Dates that are no dates (2024-02-30): such a file is refused (422), not kept."""
+    result = check_text(name or "upload", text, services.taxonomy, services.directory,
+                        services.settings.max_file_bytes)
+    return [p for p in result.problems if p.level == "error" and is_date_problem(p.message)]
+
+
+def _refuse_bad_dates(services: Services, slug: str, text: str) -> None:
+    problems = date_problems(services, slug, text)
+    if problems:
+        raise BadInputError("markdown: " + "; ".join(
+            f"line {p.line} [{p.field}] {p.message}" if p.line else p.message
+            for p in problems))
+
+
 def _slug(services: Services, text: str, slug: str | None) -> str:
     if slug:
         return slug
@@ -246,6 +263,7 @@ def api_my_submissions(services: ServicesDep, user: Contributor) -> list[Submiss
 def api_create(body: ProposalIn, services: ServicesDep, user: Contributor) -> Checked:
     """Save a new write-up as a draft (or submit it); problems are listed, work is kept."""
     text = _text(services, body.markdown)
+    _refuse_bad_dates(services, body.slug or "", text)
     sub, problems = workflow(services).save(
         user, kind="new", slug=_slug(services, text, body.slug), text=text, submit=body.submit,
         note=body.note, idempotency_key=body.idempotency_key)
@@ -269,6 +287,7 @@ def api_update(submission_id: int, body: ProposalIn, services: ServicesDep,
     if own.user_id != user.id:
         raise NotFoundError(f"there is no submission {submission_id} for you")
     text = _text(services, body.markdown)
+    _refuse_bad_dates(services, body.slug or own.slug, text)
     sub, problems = flow.save(user, kind=own.kind, slug=body.slug or own.slug, text=text,
                               submit=body.submit, note=body.note, submission_id=own.id,
                               base_hash=own.base_hash)
@@ -288,7 +307,9 @@ def api_propose_edit(slug: str, body: ProposalIn, services: ServicesDep,
     """Propose a change to a published write-up from your family of schools."""
     flow = workflow(services)
     _, base_hash = flow.base_for_edit(user, slug)
-    sub, problems = flow.save(user, kind="edit", slug=slug, text=_text(services, body.markdown),
+    text = _text(services, body.markdown)
+    _refuse_bad_dates(services, slug, text)
+    sub, problems = flow.save(user, kind="edit", slug=slug, text=text,
                               submit=body.submit, note=body.note, base_hash=base_hash,
                               idempotency_key=body.idempotency_key)
     return checked_of(sub, problems)
