@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from indexer.embedders.base import Embedder
 from indexer.embedders.factory import create_embedder
+from indexer.generations import sweep_interrupted
 from indexer.pipeline import index_content
 from indexer.search.engine import SearchEngine
 from kb.content.directory import Directory
@@ -46,6 +47,10 @@ def start_services(settings: Settings, embedder: Embedder | None = None,
     """Load reference data and the model once; bring the index up to date if asked."""
     embedder = embedder or load_embedder(settings)
     taxonomy, directory = load_reference(settings.content_dir)
+    # Leftovers of a build killed mid-way go now, unless a build (another process) is running.
+    swept = sweep_interrupted(settings.index_dir)
+    if swept:
+        log.info("removed leftovers of interrupted index builds: %s", ", ".join(swept))
     if update_index:
         try:
             library, report = index_content(settings, embedder, progress=False)
