@@ -12,6 +12,8 @@ import shutil
 from pathlib import Path
 from typing import Any, Iterator
 
+from kb.state.permissions import make_private_dir
+
 GEN_RE = re.compile(r"^gen-(\d{8})$")
 POINTER = "CURRENT"
 MANIFEST = "manifest.json"
@@ -172,7 +174,7 @@ def build_lock(index_dir: Path) -> Iterator[list[str]]:
 
     Once the lock is held, leftovers of interrupted builds are swept; their names are yielded.
     """
-    index_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(index_dir)  # the data folder, when this is the first thing to create it
     with open(index_dir / ".lock", "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
