@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import datetime as dt
 import logging
+import os
 from dataclasses import dataclass
 
 from indexer.embedders.base import Embedder
@@ -29,6 +32,30 @@ class Services:
     directory: Directory
     state: StateStore
     log_purged: dt.date | None = None
+
+
+M_ARENA_MAX = -8  # glibc's mallopt parameter number (malloc.h)
+
+
+def limit_malloc_arenas(count: int = 2) -> bool:
+    """Cap glibc's malloc arenas for this process (True when applied).
+
+    By default glibc gives threads up to 8 arenas per core. The server's 40 request threads
+    then each grow an arena, and the memory freed in one is not reused by another: a soak
+    test saw resident memory climb with the number of busy threads. A couple of arenas
+    bound that at no measurable speed cost here. MALLOC_ARENA_MAX, if set, wins. Call it
+    before threads start; elsewhere than glibc it does nothing.
+    """
+    if os.environ.get("MALLOC_ARENA_MAX"):
+        return False
+    name = ctypes.util.find_library("c")
+    if not name:
+        return False
+    try:
+        mallopt = ctypes.CDLL(name).mallopt
+    except (OSError, AttributeError):
+        return False
+    return bool(mallopt(M_ARENA_MAX, count))
 
 
 def load_embedder(settings: Settings) -> Embedder:
