@@ -131,7 +131,11 @@ class IndexReader:
 
 
 def open_reader(index_dir: Path, model: str) -> IndexReader:
-    """Load the current generation; a broken vector file degrades to keyword-only search."""
+    """Load the current generation, checking its files against the manifest's checksums.
+
+    A broken or altered vector file degrades to keyword-only search; an altered search
+    database falls back to the newest older intact generation, or is refused.
+    """
     gen_dir = gens.current_generation(index_dir)
     if gen_dir is None:
         raise IndexUnavailableError(f"no search index in {index_dir}; run `kb index`")

@@ -42,8 +42,9 @@ def limit_malloc_arenas(count: int = 2) -> bool:
 
     By default glibc gives threads up to 8 arenas per core. The server's 40 request threads
     then each grow an arena, and the memory freed in one is not reused by another: a soak
-    test saw resident memory climb with the number of busy threads. A couple of arenas
-    bound that at no measurable speed cost here. MALLOC_ARENA_MAX, if set, wins. Call it
+    test saw resident memory climb with the number of busy threads. Two arenas bound that;
+    the check run after it answered no slower (on a noisy machine). MALLOC_ARENA_MAX, if set,
+    wins. Call it
     before threads start; elsewhere than glibc it does nothing.
     """
     if os.environ.get("MALLOC_ARENA_MAX"):
