@@ -1,5 +1,5 @@
 """The measurement commands: `kb eval` (retrieval quality on BEIR folders) and the `kb bench`
-group (api, scale, embedders). Their code lives in bench/, imported only when one runs, so
+group (api, load, scale, embedders). Their code lives in bench/, imported only when one runs, so
 `kb serve` never loads it or its optional extra (matplotlib)."""
 
 from __future__ import annotations
@@ -89,6 +89,33 @@ def api(ctx: click.Context, requests: int) -> None:
     width = max(len(k) for k in figures)
     for key, value in figures.items():
         click.echo(f"{key:<{width}}  {value:10.2f}")
+
+
+@bench.command(short_help="Soak: the mixed load at a fixed rate, memory and files each minute.")
+@click.option("--minutes", default=10.0, show_default=True, type=click.FloatRange(0, 240),
+              help="How long to send the load.")
+@click.option("--seconds", default=None, type=click.FloatRange(1, 14_400),
+              help="How long in seconds instead (short runs, tests).")
+@click.option("--rate", default=50.0, show_default=True, type=click.FloatRange(0.1, 1000),
+              help="Requests per second, sent open-loop whatever the answers' speed.")
+@click.option("--every", default=60.0, show_default=True, type=click.FloatRange(0.5, 3600),
+              help="Seconds between report lines.")
+@click.pass_context
+def load(ctx: click.Context, minutes: float, seconds: float | None, rate: float,
+         every: float) -> None:
+    """Serve a copy of the library on 127.0.0.1 and send 70% page views, 25% searches and 5% API
+    calls; print throughput, p50/p95/p99 per class, errors, server memory and open files."""
+    try:
+        from bench.load import format_summary, run_load
+    except ModuleNotFoundError as exc:  # httpx, part of the optional bench extra
+        raise click.ClickException(f"kb bench load needs {exc.name}, which is not installed: "
+                                   "pip install 'practice-kb[bench]'") from None
+
+    duration = seconds if seconds is not None else minutes * 60
+    if duration < 1:
+        raise click.BadParameter("the run must last at least a second", param_hint="--minutes")
+    summary = run_load(settings_of(ctx), duration, rate, every, echo=click.echo)
+    click.echo(format_summary(summary))
 
 
 @bench.command(short_help="The vector index at growing sizes, with a plot.")

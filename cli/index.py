@@ -1,4 +1,4 @@
-"""CLI commands that drive the indexer: index, search, gaps."""
+"""CLI commands that drive the indexer: index, check, search, gaps."""
 
 from __future__ import annotations
 
@@ -27,6 +27,8 @@ def index(ctx: click.Context, full: bool, quiet: bool) -> None:
     library, report = index_content(settings, embedder, full=full, progress=not quiet)
     for problem in sorted(library.errors):
         click.echo(f"skipped: {problem}", err=True)
+    if report.swept:
+        click.echo(f"Removed leftovers of interrupted builds: {', '.join(report.swept)}.")
     what = (f"{len(report.added)} added, {len(report.updated)} updated, "
             f"{len(report.removed)} removed, {report.unchanged} unchanged")
     if report.changed:
@@ -37,6 +39,31 @@ def index(ctx: click.Context, full: bool, quiet: bool) -> None:
     if library.skipped:
         click.echo(f"{len(library.skipped)} invalid write-up(s) skipped; run `kb validate`.",
                    err=True)
+
+
+@click.command()
+@click.option("--no-repair", is_flag=True, help="Only report; exit 1 if the index is damaged.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.pass_context
+def check(ctx: click.Context, no_repair: bool, quiet: bool) -> None:
+    """Verify the index files against their manifest checksums; rebuild them if damaged."""
+    from indexer.integrity import check_index
+
+    settings = settings_of(ctx)
+    embedder = create_embedder(settings.model, settings.embedder, settings.models_dir)
+    report = check_index(settings, embedder, repair=not no_repair, progress=not quiet)
+    if report.swept:
+        click.echo(f"Removed leftovers of interrupted builds: {', '.join(report.swept)}.")
+    if report.problem is None:
+        click.echo(f"Index {report.generation} is intact (checksums, counts and settings "
+                   "match its manifest).")
+        return
+    click.echo(f"Index {report.generation or '(none)'} needs rebuilding: {report.problem}.")
+    if report.rebuilt is None:
+        raise SystemExit(1)
+    click.echo(f"Rebuilt it in full from {settings.content_dir} as {report.rebuilt.generation}: "
+               f"{report.rebuilt.chunks_embedded} passages embedded in "
+               f"{report.rebuilt.seconds:.1f}s.")
 
 
 def filter_options(func):  # type: ignore[no-untyped-def]
@@ -93,4 +120,4 @@ def gaps(ctx: click.Context, as_csv: bool, days: int) -> None:
                    + (f"  answered by {cluster.answered}" if cluster.answered else ""))
 
 
-COMMANDS = [index, search, gaps]
+COMMANDS = [index, check, search, gaps]

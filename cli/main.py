@@ -53,8 +53,10 @@ def serve(ctx: click.Context, host: str | None, port: int | None, no_index: bool
     """Update the index, then serve the web site and API."""
     import uvicorn
 
+    from services.runtime import limit_malloc_arenas
     from webapp.app import create_app
 
+    limit_malloc_arenas()  # before the model and the request threads start
     settings = ctx.obj.with_overrides(host=host, port=port)
     app = create_app(settings, update_on_start=not no_index)
     click.echo(f"Serving on http://{settings.host}:{settings.port}")

@@ -39,6 +39,7 @@ class BuildReport:
     unchanged: int = 0
     chunks_embedded: int = 0
     seconds: float = 0.0
+    swept: list[str] = field(default_factory=list)  # leftovers of interrupted builds removed
     retyped: bool = False  # only the vector index type changed (see vectors.kind_for)
     rephrased: bool = False  # only the taxonomy's search phrases changed (indexer.search.expansion)
 
@@ -64,6 +65,11 @@ def check_generation(gen_dir: Path, model: str) -> str | None:
         return f"the model changed ({manifest.get('model')} -> {model})"
     if manifest.get("chunking") != CHUNKING or manifest.get("schema") != store.SCHEMA_VERSION:
         return "the chunking settings or store schema changed"
+    if not isinstance(manifest.get("checksums"), dict):
+        return "the index manifest records no checksums (built by an older version)"
+    damaged = gens.damaged_files(gen_dir, manifest)
+    if damaged:
+        return "; ".join(f"{name} {why}" for name, why in sorted(damaged.items()))
     try:
         conn = store.connect(gen_dir / gens.STORE, readonly=True)
         try:
@@ -105,7 +111,7 @@ def update_index(index_dir: Path, docs: list[IndexDoc], embedder: Embedder, *,
     expansions = expansions or []
     best_bets = best_bets or []
     started = time.perf_counter()
-    with gens.build_lock(index_dir):
+    with gens.build_lock(index_dir) as swept:
         current = gens.current_generation(index_dir)
         reason = ("a full rebuild was asked for" if full else
                   "there is no index yet" if current is None else
@@ -126,7 +132,7 @@ def update_index(index_dir: Path, docs: list[IndexDoc], embedder: Embedder, *,
             reason=reason or "incremental update",
             added=[d.slug for d in changed if d.slug not in stored],
             updated=[d.slug for d in changed if d.slug in stored],
-            removed=gone, unchanged=len(docs) - len(changed))
+            removed=gone, unchanged=len(docs) - len(changed), swept=swept)
         if incremental and not changed and not gone:
             retype = retype_reason(current, ann_threshold) if current is not None else None
             manifest = (gens.read_manifest(current) or {}) if current is not None else {}
@@ -167,7 +173,9 @@ def update_index(index_dir: Path, docs: list[IndexDoc], embedder: Embedder, *,
         finally:
             conn.close()
         vectors.save(work / gens.VECTORS, ann_threshold)
+        # Checksums are taken last, over the files exactly as they will be served.
         gens.write_json_atomic(work / gens.MANIFEST, {
+            "checksums": gens.file_checksums(work),
             "generation": number, "model": embedder.name, "dim": vectors.dim,
             "chunking": CHUNKING, "schema": store.SCHEMA_VERSION, "documents": len(docs),
             "chunks": total_chunks, "vectors": vectors.size, "fingerprint": fingerprint(docs),

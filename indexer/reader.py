@@ -131,11 +131,28 @@ class IndexReader:
 
 
 def open_reader(index_dir: Path, model: str) -> IndexReader:
-    """Load the current generation; a broken vector file degrades to keyword-only search."""
+    """Load the current generation, checking its files against the manifest's checksums.
+
+    A broken or altered vector file degrades to keyword-only search; an altered search
+    database falls back to the newest older intact generation, or is refused.
+    """
     gen_dir = gens.current_generation(index_dir)
     if gen_dir is None:
         raise IndexUnavailableError(f"no search index in {index_dir}; run `kb index`")
     manifest = gens.read_manifest(gen_dir) or {}
+    damaged = gens.damaged_files(gen_dir, manifest)
+    notes: list[str] = []
+    if gens.STORE in damaged:
+        # A damaged search database cannot be served; an older intact generation can.
+        fallback = _intact_older(index_dir, gen_dir)
+        if fallback is None:
+            raise IndexUnavailableError(f"the search database in {gen_dir} "
+                                        f"{damaged[gens.STORE]}; run `kb check`")
+        notes.append(f"serving the older {fallback.name} because the search database of "
+                     f"{gen_dir.name} {damaged[gens.STORE]}; run `kb check`")
+        gen_dir = fallback
+        manifest = gens.read_manifest(gen_dir) or {}
+        damaged = gens.damaged_files(gen_dir, manifest)
     try:
         conn = store.connect(gen_dir / gens.STORE, readonly=True)
         try:
@@ -165,6 +182,9 @@ def open_reader(index_dir: Path, model: str) -> IndexReader:
     vectors, problem = None, ""
     if manifest.get("model") not in (None, model):
         problem = f"index was built with {manifest.get('model')}, not {model}"
+    elif gens.VECTORS in damaged:
+        problem = (f"{gen_dir.name}/{gens.VECTORS} {damaged[gens.VECTORS]}; "
+                   "keyword search only until `kb check` rebuilds it")
     else:
         try:
             vectors = VectorIndex.load(gen_dir / gens.VECTORS, manifest.get("dim"))
@@ -173,11 +193,24 @@ def open_reader(index_dir: Path, model: str) -> IndexReader:
                 vectors = None
         except IndexUnavailableError as exc:
             problem = str(exc)
+    problem = "; ".join([*notes, problem] if problem else notes)
     if problem:
-        log.warning("semantic search degraded: %s", problem)
+        log.warning("search degraded: %s", problem)
     reader = IndexReader(gen_dir, manifest, docs, {d.slug: d for d in docs.values()}, chunk_doc,
                          doc_chunks, {k: frozenset(v) for k, v in postings.items()}, vectors,
                          problem)
     reader.shown_chunks = shown
     reader.speller()  # built now, with the generation, rather than on someone's first search
     return reader
+
+
+def _intact_older(index_dir: Path, damaged: Path) -> Path | None:
+    """The newest generation older than `damaged` whose search database is intact."""
+    for gen_dir in reversed(gens.finished_generations(index_dir)):
+        if gen_dir.name >= damaged.name:
+            continue
+        manifest = gens.read_manifest(gen_dir)
+        if manifest and "checksums" in manifest and \
+                gens.STORE not in gens.damaged_files(gen_dir, manifest):
+            return gen_dir
+    return None

@@ -22,6 +22,7 @@ import numpy as np
 from indexer.embedders.base import Embedder, ProgressFn, QueryCache, resolve_model_path
 from indexer.generations import write_json_atomic
 from kb.settings import BUNDLED_MODEL
+from kb.state.permissions import make_private_dir
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ def ensure_onnx_model(model: str, models_dir: Path, quantised: bool) -> tuple[Pa
     stamp = source_stamp(model, source, quantised)
     if _is_built(target, stamp):
         return target / "model.onnx", False
-    target.mkdir(parents=True, exist_ok=True)
+    make_private_dir(target)  # may be the first thing to create the data folder
     with open(target / ".lock", "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)  # another process may be building the same files
         if _is_built(target, stamp):

@@ -245,7 +245,10 @@ class SearchEngine:
             "generation": reader.generation,
             "documents": len(reader.docs),
             "chunks": len(reader.chunk_doc),
-            "semantic": "ok" if reader.vectors is not None else "degraded",
+            # Degraded: keyword-only search, or an older generation served in place of a
+            # damaged one (the reason says which).
+            "semantic": "ok" if reader.vectors is not None and not reader.semantic_problem
+            else "degraded",
             "semantic_problem": reader.semantic_problem,
             "model": self.embedder.name,
             "built_at": reader.manifest.get("built_at", ""),

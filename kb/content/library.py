@@ -7,6 +7,7 @@ from pathlib import Path
 
 from kb.content.directory import Directory, load_directory
 from kb.content.documents import Document, parse_document
+from kb.content.files import content_files, read_regular
 from kb.content.taxonomy import Taxonomy, load_taxonomy
 from kb.errors import Problem
 from kb.settings import Settings
@@ -31,10 +32,8 @@ class Library:
 
 
 def practice_files(practice_dir: Path) -> list[Path]:
-    """Every Markdown file under the practice folder, in a stable order."""
-    if not practice_dir.is_dir():
-        return []
-    return sorted(p for p in practice_dir.rglob("*.md") if p.is_file())
+    """Every regular Markdown file under the practice folder, in a stable order."""
+    return content_files(practice_dir, ".md", recursive=True)[0]
 
 
 def load_reference(content_dir: Path) -> tuple[Taxonomy, Directory]:
@@ -50,10 +49,15 @@ def load_library(settings: Settings) -> Library:
     problems: list[Problem] = []
     skipped: list[str] = []
     by_slug: dict[str, Document] = {}
-    for file in practice_files(settings.practice_dir):
+    files, refused = content_files(settings.practice_dir, ".md", recursive=True)
+    for file, reason in refused:
+        shown = _display_path(file, settings.content_dir)
+        problems.append(Problem(shown, 0, "", reason))
+        skipped.append(shown)
+    for file in files:
         shown = _display_path(file, settings.content_dir)
         try:
-            raw = file.read_bytes()
+            raw = read_regular(file)
         except OSError as exc:
             problems.append(Problem(shown, 0, "", f"cannot read the file: {exc.strerror}"))
             skipped.append(shown)

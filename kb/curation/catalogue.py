@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kb.content.documents import Document, slug_for_filename
+from kb.content.files import content_files, read_regular
 from kb.content.library import Library, _display_path, load_library
 from kb.curation.collection import Collection, CollectionItem, parse_collection
 from kb.curation.editing import CollectionEditor
@@ -96,11 +97,15 @@ def writeup_statuses(library: Library, content_dir: Path) -> dict[str, str]:
     return statuses
 
 
-def _files(folder: Path, suffix: str) -> list[Path]:
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.name.endswith(suffix)
-                  and not p.name.startswith("."))
+def _files(folder: Path, suffix: str, content_dir: Path, problems: list[Problem],
+           skipped: list[str]) -> list[Path]:
+    """Regular files of one curation folder; links and special files are reported, not read."""
+    files, refused = content_files(folder, suffix, hidden=False)
+    for path, reason in refused:
+        shown = _display_path(path, content_dir)
+        problems.append(Problem(shown, 0, "", reason))
+        skipped.append(shown)
+    return files
 
 
 def content_fingerprint(settings: Settings) -> tuple[tuple[str, int, int], ...]:
@@ -110,7 +115,8 @@ def content_fingerprint(settings: Settings) -> tuple[tuple[str, int, int], ...]:
         if folder.is_dir():
             for root, _, names in os.walk(folder):
                 for name in names:
-                    stat = os.stat(os.path.join(root, name))
+                    # lstat: a link is fingerprinted as itself, and a dangling one is no error
+                    stat = os.lstat(os.path.join(root, name))
                     out.append((os.path.join(root, name), stat.st_size, stat.st_mtime_ns))
     for name in ("taxonomy.yaml", "schools.yaml", SEARCH_TUNING_FILE):
         path = settings.content_dir / name
@@ -129,7 +135,8 @@ def load_curation(settings: Settings, library: Library | None = None) -> Curatio
     skipped: list[str] = []
     collections: dict[str, Collection] = {}
     broken: set[str] = set()
-    for file in _files(settings.collections_dir, COLLECTION_SUFFIX):
+    for file in _files(settings.collections_dir, COLLECTION_SUFFIX, settings.content_dir,
+                       problems, skipped):
         shown = _display_path(file, settings.content_dir)
         result = parse_collection(shown, _read(file, shown, problems), library.taxonomy,
                                   statuses, settings.max_file_bytes)
@@ -142,7 +149,8 @@ def load_curation(settings: Settings, library: Library | None = None) -> Curatio
     refs = References(collections, frozenset(broken),
                       {d.slug: d.date for d in library.documents})
     programmes: dict[str, Programme] = {}
-    for file in _files(settings.programmes_dir, PROGRAMME_SUFFIX):
+    for file in _files(settings.programmes_dir, PROGRAMME_SUFFIX, settings.content_dir,
+                       problems, skipped):
         shown = _display_path(file, settings.content_dir)
         parsed = parse_programme(shown, _read(file, shown, problems), library.taxonomy, refs,
                                  settings.max_file_bytes)
@@ -172,7 +180,7 @@ def _search_tuning(settings: Settings, library: Library, collections: dict[str, 
 
 def _read(file: Path, shown: str, problems: list[Problem]) -> bytes:
     try:
-        return file.read_bytes()
+        return read_regular(file)
     except OSError as exc:  # reported; an empty file then fails validation as well
         problems.append(Problem(shown, 0, "", f"cannot read the file: {exc.strerror}"))
         return b""

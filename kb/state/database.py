@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Iterator
 
 from kb.errors import BadInputError, KBError, storage_error
+from kb.state.permissions import create_private_file, make_private_dir, restrict_database
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -235,7 +236,9 @@ class StateStore:
 
 def migrate(store: StateStore) -> int:
     """Bring the schema up to date; each step and its user_version bump commit together."""
-    store.path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(store.path.parent)
+    create_private_file(store.path)
+    restrict_database(store.path)
     conn = store._connect()
     try:
         conn.execute("PRAGMA journal_mode=WAL")
@@ -298,8 +301,10 @@ def backup(store: StateStore, target: Path, *, overwrite: bool = False) -> Backu
         raise BadInputError(f"{target} already exists; choose another path or pass --force")
     if not store.path.exists():
         raise KBError(f"there is no application database at {store.path} yet")
-    target.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(target.parent)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    create_private_file(tmp)  # the copy holds password hashes: owner-only from its first byte
     src = store._connect()
     dst = sqlite3.connect(str(tmp))
     try:
