@@ -131,7 +131,7 @@ def test_invalid_changes_are_refused_with_per_field_messages(site: Site) -> None
     response = _post(site, edit, f"/collections/{SLUG}/details", {
         "title": "", "purpose": "Still here.", "subjects": ["maths"], "phases": ["secondary"]})
     assert response.status_code == 422  # type: ignore[attr-defined]
-    assert re.search(r'id="e-title"[^>]*>.*must be non-empty text', response.text)  # type: ignore[attr-defined]
+    assert re.search(r'id="e-title"[^>]*>.*Enter a title', response.text)  # type: ignore[attr-defined]
     assert 'aria-invalid="true"' in response.text  # type: ignore[attr-defined]
     response = _post(site, edit, f"/collections/{SLUG}/plan", {"plan": "Welcome everyone"})
     assert response.status_code == 422 and "must start with the minutes" in response.text  # type: ignore[attr-defined]

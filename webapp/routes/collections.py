@@ -33,6 +33,7 @@ from webapp.deps import (
 )
 from webapp.handouts import collection_export, download, handout_context
 from webapp.params import parse_audience
+from webapp.plain_words import plain_message
 from webapp.schemas import (
     CollectionDetail,
     CollectionList,
@@ -124,7 +125,7 @@ def field_errors(exc: KBError, item: int | None = None) -> dict[str, str]:
             name = name.split(".", 1)[1].split("[")[0]
         elif name.startswith("plan"):
             name = "plan"
-        out.setdefault(name or "form", p.message)
+        out.setdefault(name or "form", plain_message(name, p.message))
     return out
 
 
@@ -208,9 +209,10 @@ def new_post(request: Request, services: ServicesDep, templates: TemplatesDep,
     slug = values["slug"] or slug_from_title(values["title"])
     errors: dict[str, str] = {}
     if not values["title"].strip():
-        errors["title"] = "give the collection a title"
+        errors["title"] = "Enter a title"
     if not slug:
-        errors.setdefault("slug", "give an address (lower-case letters, digits and hyphens)")
+        errors.setdefault("slug", "Enter a web address for the collection, in lower-case "
+                                  "letters, digits and hyphens")
     if not errors:
         try:
             change_collection(services, curation, lambda e: e.create(
