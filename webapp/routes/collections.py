@@ -102,7 +102,7 @@ PLAN_LINE = re.compile(r"^\s*(\d{1,3})\s*(?:min(?:utes?)?\b\.?)?\s*[-:–]?\s*(.
 DONE = {"created": "Collection created. Add write-ups and a session plan, then publish it.",
         "added": "Write-up added.", "moved": "Order changed.", "noted": "Note saved.",
         "removed": "Write-up removed.", "details": "Details saved.", "plan": "Plan saved.",
-        "status": "Status changed."}
+        "status": "Status changed.", "introduction": "Introduction saved."}
 
 
 def _text(form: FormData, name: str, limit: int = 4000) -> str:
@@ -185,7 +185,8 @@ def _change(request: Request, templates: TemplatesDep, services: Services, curat
 
 
 DONE_KEY = {"create": "created", "add": "added", "move": "moved", "annotate": "noted",
-            "remove": "removed", "details": "details", "plan": "plan", "status": "status"}
+            "remove": "removed", "details": "details", "plan": "plan", "status": "status",
+            "introduction": "introduction"}
 
 
 # -- curators: creating --------------------------------------------------------------------
@@ -327,6 +328,16 @@ def plan_post(slug: str, request: Request, services: ServicesDep, templates: Tem
     return _change(request, templates, services, curation, user, slug, "plan",
                    f"{len(steps)} steps", lambda e: e.set_plan(slug, steps),
                    values={"plan": text})
+
+
+@pages.post("/collections/{slug}/introduction", response_class=HTMLResponse)
+def introduction_post(slug: str, request: Request, services: ServicesDep,
+                      templates: TemplatesDep, curation: CurationDep, user: Curator,
+                      form: PostedForm) -> Response:
+    text = _text(form, "introduction", 16000)
+    return _change(request, templates, services, curation, user, slug, "introduction",
+                   f"{len(text)} characters", lambda e: e.set_introduction(slug, text),
+                   values={"introduction": text}, anchor="#introduction-heading")
 
 
 @pages.post("/collections/{slug}/status", response_class=HTMLResponse)
