@@ -1,6 +1,6 @@
 """Keeping the library fresh: write-ups due for review, and the monthly counts behind the CPD
-leads' dashboard (published write-ups from the index by approval date; searches, gaps, support and transfer
-reports from the application database)."""
+leads' dashboard (published write-ups by approval date; searches, gaps, support and
+transfer reports from the application database)."""
 
 from __future__ import annotations
 
