@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from indexer.embedders.base import Embedder
 from indexer.embedders.factory import create_embedder
@@ -28,6 +28,8 @@ class Services:
     directory: Directory
     state: StateStore
     log_purged: dt.date | None = None
+    # Built library downloads, by kind: (index generation, bytes); see services.downloads.
+    downloads: dict[str, tuple[str, bytes]] = field(default_factory=dict)
 
 
 def load_embedder(settings: Settings) -> Embedder:
