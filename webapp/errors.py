@@ -24,6 +24,7 @@ from kb.errors import (
     TooManyRequestsError,
 )
 from webapp.params import safe_next
+from webapp.plain_words import plain_sentence
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,8 @@ def outcome_of(exc: Exception) -> Outcome:
     return ERRORS[Exception]
 
 
-def error_response(request: Request, status: int, message: str) -> Response:
+def error_response(request: Request, status: int, message: str,
+                   title: str = "") -> Response:
     """JSON {"detail": message} under /api (or before templates exist), else the error page."""
     if request.url.path.startswith("/api"):
         return JSONResponse({"detail": message}, status_code=status)
@@ -91,7 +93,7 @@ def error_response(request: Request, status: int, message: str) -> Response:
     if templates is None:
         return JSONResponse({"detail": message}, status_code=status)
     return templates.TemplateResponse(request, "error.html", {
-        "status": status, "title": TITLES.get(status, "Error"), "message": message,
+        "status": status, "title": title or TITLES.get(status, "Error"), "message": message,
     }, status_code=status)
 
 
@@ -117,7 +119,12 @@ async def handle_error(request: Request, exc: Exception) -> Response:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(safe_next(target))}", status_code=303)
     status = exc.status_code if isinstance(exc, StarletteHTTPException) else outcome.status
-    response = error_response(request, status, outcome.message or _words(exc, status))
+    words, title = outcome.message or _words(exc, status), ""
+    if isinstance(exc, BadInputError) and request.method == "POST" and \
+            not request.url.path.startswith("/api"):
+        # A form on a page: the teacher sees what to do; the API keeps the exact wording.
+        words, title = plain_sentence(words), "Please check what you entered"
+    response = error_response(request, status, words, title)
     if isinstance(exc, TooManyRequestsError):
         response.headers["Retry-After"] = str(exc.retry_after)
     return response

@@ -23,9 +23,13 @@ MISSING = {
     "purpose": "Say in one or two sentences what the session is for",
     "introduction": "Write an introduction for the session",
     "plan": "Add the session plan, one activity a line, for example 10 Welcome and aims",
+    "context": "Say where you tried it: your school, pupils and subject",
+    "adapted": "Say what you changed to make it work for you",
+    "measured": "Say what you measured and how",
+    "message": "Say what help you would like",
 }
 _MISSING = re.compile(r"must be non-empty|must list at least one|got nothing|has no body text|"
-                      r"is required|missing", re.IGNORECASE)
+                      r"is required|needs filling in|missing", re.IGNORECASE)
 _NOT_A_DATE = re.compile(r"must be a date", re.IGNORECASE)
 _TOO_LONG = re.compile(r"keep it under (\d+)", re.IGNORECASE)
 
@@ -43,3 +47,15 @@ def plain_message(field: str, message: str) -> str:
     # sentences; drop the programmer's "must be" framing and start with a capital.
     text = message.strip()
     return text[:1].upper() + text[1:] if text else text
+
+
+_FIELD_FIRST = re.compile(r"^([a-z_][a-z_.]*): (.+)$", re.DOTALL)
+
+
+def plain_sentence(message: str) -> str:
+    """A workflow message such as "message: say what help you would like" as a sentence for
+    a web page ("Say what help you would like"); other messages only gain a capital."""
+    match = _FIELD_FIRST.match(message.strip())
+    if match:
+        return plain_message(match.group(1), match.group(2))
+    return plain_message("", message)
