@@ -23,11 +23,24 @@ AXE = ROOT / ".cache" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 ROLES = ("anonymous", *ROLE_PEOPLE)
 WRITEUP = "weekly-quizzes-year-7-maths"  # a Brackenford write-up in the fixture library
+WIDE = "wide-table-in-the-body"  # a copy of it with a wide table and a long address
+_ROWS = [
+    ["Class", "Autumn baseline score", "Spring quiz average", "Summer assessment",
+     "Change since September", "Teacher's commentary on the pattern"],
+    ["---"] * 6,
+    ["7A", "41 per cent", "58 per cent", "63 per cent", "plus twenty-two points",
+     "Retrieval quizzes every Monday, marked in class"],
+    ["7B", "39 per cent", "51 per cent", "60 per cent", "plus twenty-one points",
+     "Quizzes moved to Friday after the first half-term"],
+]
+WIDE_TABLE = ("\n## Results by class\n\n" + "".join(f"| {' | '.join(r)} |\n" for r in _ROWS)
+              + "\nThe spreadsheet is at https://example.org/westmoor/very-long-address/"
+              "that-never-breaks-anywhere/retrieval-practice-results-2024.xlsx\n")
 
 # One real value for each path parameter; a route with a parameter missing here fails the
 # listing, so a new page cannot slip past the checks. "{seeded:...}" values come from seed().
 EXAMPLES = {
-    "slug": {"/practice/": WRITEUP, "/collections/": "reading-and-attendance",
+    "slug": {"/practice/": WIDE, "/collections/": "reading-and-attendance",
              "/programmes/": "test-day", "/practice/{slug}/revisions/": "seeded-revision"},
     "term_id": {"/subjects/": "maths", "/interventions/": "retrieval-practice"},
     "school_id": {"": "ashcombe-academy"}, "family_id": {"": "brackenford"},
@@ -39,6 +52,13 @@ def add_curation(settings: Settings) -> None:
     """Copy the fixture collections and programme into a private library."""
     for kind in ("collections", "programmes"):
         shutil.copytree(FIXTURES / kind, settings.content_dir / kind, dirs_exist_ok=True)
+
+
+def add_wide_writeup(settings: Settings) -> None:
+    """A published write-up whose body holds a wide table and an unbroken address."""
+    text = (settings.practice_dir / f"{WRITEUP}.md").read_text(encoding="utf-8")
+    text = text.replace('title: "', 'title: "Wide table: ', 1) + WIDE_TABLE
+    (settings.practice_dir / f"{WIDE}.md").write_text(text, encoding="utf-8")
 
 
 def seed(site: Site) -> dict[str, str]:

@@ -12,8 +12,17 @@ from typing import Any, Iterator
 import pytest
 from support_accounts import ROLE_PEOPLE, Site, open_site
 from support_browser import chromium, serve
-from support_pages import ROLES, add_curation, axe_script, html_pages, measure, seed
+from support_pages import (
+    ROLES,
+    add_curation,
+    add_wide_writeup,
+    axe_script,
+    html_pages,
+    measure,
+    seed,
+)
 
+from indexer.pipeline import index_content
 from kb.settings import Settings
 from kb.state.accounts import LoginPolicy, start_session
 
@@ -34,6 +43,8 @@ def seeded(built: Settings, embedder: Any, users_template: Path,
                     ignore=shutil.ignore_patterns(".lock"))
     settings = Settings(content_dir=base / "content", data_dir=base / "var")
     add_curation(settings)
+    add_wide_writeup(settings)
+    index_content(settings, embedder, progress=False)  # incremental: embeds the one new file
     for site in open_site(settings, embedder, users_template):
         values = seed(site)
         with serve(create_app(settings, embedder=embedder, update_on_start=False)) as url:
