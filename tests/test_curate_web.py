@@ -142,12 +142,14 @@ def test_invalid_changes_are_refused_with_per_field_messages(site: Site) -> None
         "title": "", "purpose": "Still here.", "subjects": ["maths"], "phases": ["secondary"]})
     assert response.status_code == 422  # type: ignore[attr-defined]
     assert re.search(r'id="e-title"[^>]*>.*Enter a title', response.text)  # type: ignore[attr-defined]
+    assert '<a href="#f-title">Enter a title</a>' in response.text  # type: ignore[attr-defined]
     assert 'aria-invalid="true"' in response.text  # type: ignore[attr-defined]
     response = _post(site, edit, f"/collections/{SLUG}/plan", {"plan": "Welcome everyone"})
     assert response.status_code == 422 and "must start with the minutes" in response.text  # type: ignore[attr-defined]
     assert "Welcome everyone" in response.text  # type: ignore[attr-defined]  # kept as typed
     response = _post(site, edit, f"/collections/{SLUG}/status", {"status": "published"})
     assert response.status_code == 422 and "was not saved" in response.text  # type: ignore[attr-defined]
+    assert 'href="#status-heading"' in response.text  # type: ignore[attr-defined]
     response = _post(site, "/collections/new", "/collections/new", {
         "title": "Again", "slug": SLUG, "purpose": "x", "subjects": ["maths"],
         "phases": ["secondary"]})
