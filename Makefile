@@ -6,14 +6,14 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test index validate bench clean browser pdf-libs
+.PHONY: run test index validate bench clean browser pdf-libs axe
 
 run: $(VENV)/.installed pdf-libs
 	-$(BIN)/kb validate
 	$(BIN)/kb index
 	$(BIN)/kb serve --no-index
 
-test: $(VENV)/.installed-test browser pdf-libs
+test: $(VENV)/.installed-test browser pdf-libs axe
 	$(BIN)/pytest
 
 index: $(VENV)/.installed
@@ -44,6 +44,16 @@ browser:
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+# axe-core (WCAG checks injected into every page by tests/test_browser_pages.py), from npm
+# into a git-ignored folder; skipped when present.
+AXE := .cache/axe/node_modules/axe-core/axe.min.js
+axe:
+	@test -f $(AXE) || { \
+	  command -v npm >/dev/null 2>&1 || { \
+	    SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq npm >/dev/null; }; \
+	  npm install --silent --no-audit --no-fund --prefix .cache/axe axe-core@4; }
 
 # PDF handouts: WeasyPrint lays pages out with Debian's Pango (and HarfBuzz for font subsets).
 PDF_LIBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core

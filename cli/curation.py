@@ -74,16 +74,32 @@ def show(ctx: click.Context, slug: str) -> None:
 @click.option("--curator", default="", help="Your name.")
 @click.option("--step", "steps", type=(click.IntRange(1, 240), str), multiple=True,
               help="A timed activity, as MINUTES ACTIVITY (repeat, in order).")
+@click.option("--introduction", default="",
+              help="The introduction (Markdown); until written, a template that cannot be "
+                   "published.")
 @click.pass_context
 def new(ctx: click.Context, slug: str, title: str, purpose: str, subjects: tuple[str, ...],
-        phases: tuple[str, ...], curator: str, steps: tuple[tuple[int, str], ...]) -> None:
+        phases: tuple[str, ...], curator: str, steps: tuple[tuple[int, str], ...],
+        introduction: str) -> None:
     """Create a draft collection file content/collections/SLUG.md."""
     editor = collection_editor(_settings(ctx))
-    created = editor.create(slug, title, purpose, list(subjects), list(phases), curator)
+    created = editor.create(slug, title, purpose, list(subjects), list(phases), curator,
+                            introduction=introduction)
     if steps:
         created = editor.set_plan(slug, list(steps))
     click.echo(f"Created {editor.path_of(slug)}: {_describe(created)}. Add write-ups with "
                f"`kb collection add {slug} WRITEUP --note ...`.")
+
+
+@collection.command()
+@click.argument("slug")
+@click.argument("text")
+@click.pass_context
+def introduce(ctx: click.Context, slug: str, text: str) -> None:
+    """Replace the collection's introduction with TEXT (Markdown)."""
+    editor = collection_editor(_settings(ctx))
+    editor.set_introduction(slug, text)
+    click.echo(f"Introduction of {slug} saved.")
 
 
 @collection.command()

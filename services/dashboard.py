@@ -1,6 +1,6 @@
 """Keeping the library fresh: write-ups due for review, and the monthly counts behind the CPD
-leads' dashboard (published write-ups from the index; searches, gaps, support and transfer
-reports from the application database)."""
+leads' dashboard (published write-ups by approval date; searches, gaps, support and
+transfer reports from the application database)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ import datetime as dt
 from indexer.store import StoredDoc
 from kb.state.searchlog import recent_searches, searches_per_month
 from kb.workflows import support, transfer
+from kb.workflows.revisions import first_approvals
 from services.gaps import is_unmet
 from services.runtime import Services
 
 # The dashboard's series in the order it shows them: key and title.
-SERIES = (("published", "Write-ups published (by their date)"), ("searches", "Searches"),
+SERIES = (("published", "Write-ups published (by approval date)"), ("searches", "Searches"),
           ("gaps", "Searches that found nothing convincing"),
           ("support", "Support requests"), ("transfers", "“We tried this too” reports"))
 
@@ -41,9 +42,13 @@ def due_for_review(services: Services, within: int,
 
 def monthly_counts(services: Services, months: list[str]) -> dict[str, dict[str, int]]:
     """Each series of SERIES as counts per YYYY-MM (gaps only from `months[0]` on)."""
+    # A write-up counts in the month a moderator approved it; one that came in as a file,
+    # never through review, in the month of its own date.
+    approved = first_approvals(services.state)
     published: dict[str, int] = {}
     for doc in services.engine.documents():
-        published[doc.date[:7]] = published.get(doc.date[:7], 0) + 1
+        month = approved.get(doc.slug, doc.date)[:7]
+        published[month] = published.get(month, 0) + 1
     gaps: dict[str, int] = {}
     for search in recent_searches(services.state, since=months[0]):
         if is_unmet(search):

@@ -7,7 +7,7 @@ import ctypes.util
 import datetime as dt
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from indexer.embedders.base import Embedder
 from indexer.embedders.factory import create_embedder
@@ -32,6 +32,8 @@ class Services:
     directory: Directory
     state: StateStore
     log_purged: dt.date | None = None
+    # Built library downloads, by kind: (index generation, bytes); see services.downloads.
+    downloads: dict[str, tuple[str, bytes]] = field(default_factory=dict)
 
 
 M_ARENA_MAX = -8  # glibc's mallopt parameter number (malloc.h)

@@ -49,6 +49,9 @@ PUBLIC = {
     ("GET", "/programmes/{slug}/timetable.pdf"), ("GET", "/api/collections"),
     ("GET", "/api/collections/{slug}"), ("GET", "/api/programmes"),
     ("GET", "/api/programmes/{slug}"),
+    # Taking it away (issue 16): one write-up printed or as a PDF, the open download.
+    ("GET", "/practice/{slug}/print"), ("GET", "/practice/{slug}/writeup.pdf"),
+    ("GET", "/download"), ("GET", "/download/library.zip"), ("GET", "/api/library.jsonl"),
 }
 
 

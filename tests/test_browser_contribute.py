@@ -64,7 +64,7 @@ def test_contribute_and_approve_without_javascript(live: tuple[str, Site], brows
 
     moderator = sign_in(browser, url, "mod@example.org")
     moderator.get_by_role("link", name="Moderation").click()
-    moderator.get_by_role("link", name="Review sixth-formers-reading-with-year-8").click()
+    moderator.get_by_role("link", name="Review Sixth formers reading with Year 8").click()
     moderator.get_by_role("button", name="Approve and publish").click()
     moderator.wait_for_url("**/moderation?done=approved*")
     moderator.get_by_role("link", name="Open the published write-up").click()

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from kb.content.library import load_reference
 from kb.curation.catalogue import collection_editor, load_curation
 from kb.curation.collection import Collection, CollectionItem, PlanStep, parse_collection
-from kb.curation.editing import render_collection
+from kb.curation.editing import RefusedChange, render_collection
 from kb.errors import BadInputError, NotFoundError, ValidationError
 from kb.settings import Settings
 
@@ -185,7 +185,11 @@ def test_the_editor_builds_reorders_and_removes(tmp_path: Path) -> None:
     assert removed.writeups == ("whole-class-feedback-science",
                                 "small-group-maths-tuition-year-11")
     editor.set_plan("new-one", [(15, "Read"), (45, "Discuss")])
+    with pytest.raises(RefusedChange, match="still the template text"):
+        editor.set_status("new-one", "published")  # the introduction must be written first
+    editor.set_introduction("new-one", "Two write-ups on feedback.\n\nRead both first.")
     published = editor.set_status("new-one", "published")
+    assert published.body == "Two write-ups on feedback.\n\nRead both first."
     assert published.status == "published" and published.minutes == 60
     on_disk = load_curation(settings).collection("new-one")
     assert on_disk.writeups == removed.writeups

@@ -64,6 +64,7 @@ def built_by_cli(tmp_path: Path) -> Settings:
               "--purpose", "Three write-ups for a department meeting.", "--subject", "Maths",
               "--phase", "secondary", "--curator", "Casey Curator",
               "--step", "10", "Welcome", "--step", "50", "Read and discuss")
+    run(settings, "collection", "introduce", "cli-made", "Three ways to check learning.")
     assert "Created" in out and "cli-made (draft): 0 write-ups, 60-minute plan" in out
     for slug, (why, question, task) in NOTES.items():
         run(settings, "collection", "add", "cli-made", slug, "--note", why,

@@ -82,20 +82,27 @@ def test_preview_renders_like_the_published_page_and_stores_nothing(site: Site) 
     assert site.count("submissions") == 0
 
 
-def test_problems_appear_next_to_their_fields_and_the_work_is_kept(site: Site) -> None:
+def test_problems_appear_next_to_their_fields_in_plain_words_and_nothing_is_stored(
+        site: Site) -> None:
     response = post_form(site.client(CARA), "submit", subjects=[], date="not a date",
-                         evidence_strength="")
+                         evidence_strength="", title="")
     assert response.status_code == 422
     html = response.text
     check_page(html)
-    assert "Saved as a draft" in html and "problems to fix" in html
+    assert "Nothing has been saved yet" in html and "problems to fix" in html
     subjects = html.split('id="f-subjects"', 1)[1].split("</fieldset>", 1)[0]
-    assert "must list at least one item" in subjects
+    assert "Choose at least one subject" in subjects
     date_field = html.split('<label for="f-date">', 1)[1].split("</div>", 1)[0]
-    assert "must be a date" in date_field and 'aria-invalid="true"' in date_field
-    assert 'href="#f-evidence_strength"' in html
-    [sub] = site.workflow().mine(site.user(CARA))
-    assert sub.status == "draft" and "not a date" in sub.text
+    assert "Enter a real date" in date_field and 'aria-invalid="true"' in date_field
+    assert '<a href="#f-evidence_strength">Choose how strong the evidence is</a>' in html
+    assert '<a href="#f-title">Enter a title</a>' in html
+    assert "must be" not in html.split("<main", 1)[1] and "got nothing" not in html
+    assert "not a date" in html  # what was typed comes back in the form
+    assert site.workflow().mine(site.user(CARA)) == []  # a failed submit creates no draft
+    saved = post_form(site.client(CARA), "save", subjects=[], title="Paired reading")
+    assert saved.status_code == 303  # saving a draft on purpose still keeps unfinished work
+    mine = site.client(CARA).get("/my/submissions").text
+    assert ">Paired reading</a>" in mine and ">paired-reading</a>" not in mine
 
 
 def test_hostile_input_is_escaped_in_preview_and_on_the_published_page(site: Site) -> None:

@@ -96,6 +96,14 @@ def test_a_curator_builds_edits_publishes_and_exports_a_collection(site: Site) -
         "title": "Quizzes and whole-class feedback", "purpose": "Checking what pupils know.",
         "curator": "Cal Curator", "subjects": ["maths", "science"], "phases": ["secondary"]})
     assert response.status_code == 303  # type: ignore[attr-defined]
+    # The template introduction cannot be published: write one on the page first.
+    response = _post(site, edit, f"/collections/{SLUG}/status", {"status": "published"})
+    assert response.status_code == 422  # type: ignore[attr-defined]
+    assert "still the template text" in response.text  # type: ignore[attr-defined]
+    response = _post(site, edit, f"/collections/{SLUG}/introduction", {
+        "introduction": "Two quick ways to see what pupils know.\n\nBring a class list."})
+    assert response.status_code == 303  # type: ignore[attr-defined]
+    assert "Bring a class list." in site.client(CURATOR).get(edit).text
     response = _post(site, edit, f"/collections/{SLUG}/status", {"status": "published"})
     assert response.status_code == 303, response.text  # type: ignore[attr-defined]
 
@@ -108,6 +116,7 @@ def test_a_curator_builds_edits_publishes_and_exports_a_collection(site: Site) -
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert_in_order(pdf_text(pdf.content), [
         "Quizzes and whole-class feedback", "Welcome and aims", "Plan a task",
+        "Two quick ways to see what pupils know.",
         "Whole-class feedback sheets in GCSE science", "Feedback without marking.",
         "What do pupils do with the sheet?", "Try one sheet with a Year 10 class.",
         "Weekly low-stakes quizzes in Year 7 maths", "Retrieval practice in ten minutes a week.",
@@ -119,7 +128,8 @@ def test_a_curator_builds_edits_publishes_and_exports_a_collection(site: Site) -
     assert actions[::-1] == ["collection.create", "collection.add", "collection.add",
                              "collection.add", "collection.move", "collection.annotate",
                              "collection.annotate", "collection.remove", "collection.plan",
-                             "collection.details", "collection.status"]
+                             "collection.details", "collection.introduction",
+                             "collection.status"]
     assert all(e.actor == CURATOR for e in entries(site.store, target=f"collection:{SLUG}"))
     assert _repo_collections() == repo_before  # the repository's content/ was never touched
 
@@ -131,13 +141,15 @@ def test_invalid_changes_are_refused_with_per_field_messages(site: Site) -> None
     response = _post(site, edit, f"/collections/{SLUG}/details", {
         "title": "", "purpose": "Still here.", "subjects": ["maths"], "phases": ["secondary"]})
     assert response.status_code == 422  # type: ignore[attr-defined]
-    assert re.search(r'id="e-title"[^>]*>.*must be non-empty text', response.text)  # type: ignore[attr-defined]
+    assert re.search(r'id="e-title"[^>]*>.*Enter a title', response.text)  # type: ignore[attr-defined]
+    assert '<a href="#f-title">Enter a title</a>' in response.text  # type: ignore[attr-defined]
     assert 'aria-invalid="true"' in response.text  # type: ignore[attr-defined]
     response = _post(site, edit, f"/collections/{SLUG}/plan", {"plan": "Welcome everyone"})
     assert response.status_code == 422 and "must start with the minutes" in response.text  # type: ignore[attr-defined]
     assert "Welcome everyone" in response.text  # type: ignore[attr-defined]  # kept as typed
     response = _post(site, edit, f"/collections/{SLUG}/status", {"status": "published"})
     assert response.status_code == 422 and "was not saved" in response.text  # type: ignore[attr-defined]
+    assert 'href="#status-heading"' in response.text  # type: ignore[attr-defined]
     response = _post(site, "/collections/new", "/collections/new", {
         "title": "Again", "slug": SLUG, "purpose": "x", "subjects": ["maths"],
         "phases": ["secondary"]})

@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from support_accounts import Site
+from support_accounts import Site, good_form
 from test_web import check_page
 
 from kb.content.library import load_library
 from kb.workflows import support, transfer
+from kb.workflows.contribution import Fields, build_text
 from services.dashboard import last_months
+from services.moderation import approve
 from webapp.charts import chart
 
 
@@ -42,7 +44,7 @@ def test_dashboard_counts_per_month(site: Site) -> None:
     assert re.search(rf"chart-transfers-desc\">[^<]*{month} 1</desc>", page.text)
     published = sum(1 for d in load_library(site.settings).published()
                     if d.date.strftime("%Y-%m") in last_months(120))
-    shown = re.search(r"Write-ups published \(by their date\) \((\d+)\)", page.text)
+    shown = re.search(r"Write-ups published \(by approval date\) \((\d+)\)", page.text)
     assert shown and int(shown.group(1)) == published, shown
     assert site.client("cara@example.org").get("/dashboard").status_code == 403
     assert site.client("mod@example.org").get("/dashboard").status_code == 200
@@ -53,3 +55,14 @@ def test_chart_scales_to_the_largest_month() -> None:
     assert [b.value for b in c.bars] == [4, 2, 0] and c.total == 6
     assert c.bars[0].height == 2 * c.bars[1].height and c.bars[2].height == 0
     assert last_months(3, dt.date(2024, 2, 10)) == ["2023-12", "2024-01", "2024-02"]
+
+
+def test_dashboard_counts_a_write_up_in_the_month_it_was_approved(site: Site) -> None:
+    """Its own date (2024-03-01) is long ago; it was approved today, so it counts now."""
+    flow = site.workflow()
+    sub, _ = flow.save(site.user("cara@example.org"), kind="new", slug="approved-today",
+                       text=build_text(Fields(**good_form())), submit=True)
+    approve(site.app.state.services, site.user("mod@example.org"), sub.id)
+    page = site.client("cpd@example.org").get("/dashboard?months=1").text
+    month = dt.date.today().strftime("%Y-%m")
+    assert re.search(rf"chart-published-desc\">[^<]*{month} 1</desc>", page), page[:3000]

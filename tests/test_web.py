@@ -80,8 +80,9 @@ def test_filtered_page_offers_clear_filters_and_keeps_them_in_pagination(
         client: TestClient) -> None:
     html = client.get("/search?subject=maths&page_size=1").text
     assert "Clear filters" in html
-    assert 'href="/search?subject=maths&amp;page=2"' in html or \
-        'href="/search?subject=maths&amp;page_size=1&amp;page=2"' in html
+    # Page links land on the results heading (#results-heading), not the top of the page.
+    assert 'href="/search?subject=maths&amp;page=2#results-heading"' in html or \
+        'href="/search?subject=maths&amp;page_size=1&amp;page=2#results-heading"' in html
 
 
 def test_practice_page_shows_metadata_toc_and_related(client: TestClient) -> None:

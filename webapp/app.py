@@ -27,6 +27,7 @@ from webapp.routes import (
     community,
     contribute,
     dashboard,
+    downloads,
     feeds,
     gaps,
     health,
@@ -43,7 +44,8 @@ from webapp.templating import create_templates
 # Every feature's routes. Their order does not decide which route answers (typed path
 # parameters keep /moderation/transfers from /moderation/{submission_id:int}, and
 # /collections/new from /collections/{slug:collection}); it is the order of /docs.
-ROUTES = (search, search_tuning, practices, browse, health, api_reference, community, feeds, gaps,
+ROUTES = (search, search_tuning, practices, downloads, browse, health, api_reference, community,
+          feeds, gaps,
           collections, programmes, auth, contribute, transfer, dashboard, moderation, support)
 
 STATIC_DIR = Path(__file__).parent / "static"

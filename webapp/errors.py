@@ -28,6 +28,7 @@ from kb.errors import (
     storage_error,
 )
 from webapp.params import safe_next
+from webapp.plain_words import plain_sentence
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +138,12 @@ async def handle_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, StorageError):
         return error_response(request, status, STORAGE_FULL if exc.full else STORAGE_READ_ONLY,
                               title=STORAGE_TITLE)
-    response = error_response(request, status, outcome.message or _words(exc, status))
+    words, title = outcome.message or _words(exc, status), ""
+    if isinstance(exc, BadInputError) and request.method == "POST" and \
+            not request.url.path.startswith("/api"):
+        # A form on a page: the teacher sees what to do; the API keeps the exact wording.
+        words, title = plain_sentence(words), "Please check what you entered"
+    response = error_response(request, status, words, title)
     if isinstance(exc, TooManyRequestsError):
         response.headers["Retry-After"] = str(exc.retry_after)
     return response

@@ -15,6 +15,7 @@ from kb.workflows.contribution import TAG_FIELDS, Fields, section_template
 from kb.workflows.submissions import Submission
 from services.contribution import Preview
 from services.runtime import Services
+from webapp.plain_words import plain_message
 
 # Validator field paths -> form field names (the rest are shown at the top of the form).
 FIELD_OF_PROBLEM = {"evidence": "evidence_strength", "evidence.strength": "evidence_strength",
@@ -58,7 +59,8 @@ def problems_by_field(problems: list[Problem]) -> tuple[dict[str, list[str]], li
     general: list[str] = []
     for problem in problems:
         name = FIELD_OF_PROBLEM.get(problem.field, problem.field)
-        text = problem.message + (" (a warning)" if problem.level == "warning" else "")
+        text = plain_message(name, problem.message) + (
+            " (a warning)" if problem.level == "warning" else "")
         if name in known:
             by_field.setdefault(name, []).append(text)
         else:

@@ -78,7 +78,21 @@ def _parser() -> MarkdownIt:
     for ruler in (md.block.ruler, md.inline.ruler, md.inline.ruler2):
         for rule in ruler.__rules__:
             rule.fn = _on_budget(rule.fn)
+    md.add_render_rule("table_open", _open_table)
+    md.add_render_rule("table_close", _close_table)
     return md
+
+
+def _open_table(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
+    # A wide table scrolls inside its own box, so the text around it still fits a phone
+    # (WCAG 1.4.10); the box takes keyboard focus so it can be scrolled without a mouse.
+    env["tables"] = int(env.get("tables", 0)) + 1
+    return (f'<div class="table-scroll" role="region" tabindex="0" '
+            f'aria-label="Table {env["tables"]}">\n' + self.renderToken(tokens, idx, options, env))
+
+
+def _close_table(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
+    return self.renderToken(tokens, idx, options, env) + "</div>\n"
 
 
 _SAFE_SCHEMES = re.compile(r"^(https?:|mailto:|#|/(?!/)|\.{0,2}/|[^:/?#]*(?:[/?#]|$))",

@@ -187,6 +187,11 @@ def _check_reference(check: FieldReader, key: Key, number: int, slug: str,
                           "pages and handouts until it is published", "warning")
 
 
+# The text a new collection starts with; a published collection must say something of its own.
+INTRO_PLACEHOLDER = ("Introduce the session here: who it is for, what the write-ups have in "
+                     "common and what colleagues should leave with.")
+
+
 def parse_collection(path: str, raw: bytes, taxonomy: Taxonomy, writeups: WriteupStatuses,
                      max_bytes: int = 256_000) -> CollectionResult:
     """Parse and validate one collection file's bytes; collect every problem found."""
@@ -210,6 +215,10 @@ def parse_collection(path: str, raw: bytes, taxonomy: Taxonomy, writeups: Writeu
     if published and not body.strip():
         check.problems.append(Problem(path, body_line, "body", "the collection has no "
                                       "introduction below the front matter", "warning"))
+    if published and INTRO_PLACEHOLDER in body:
+        check.problems.append(Problem(path, body_line, "introduction", "the introduction is "
+                                      "still the template text; write your own before "
+                                      "publishing"))
     problems += check.problems
     if any(p.level == "error" for p in problems):
         return CollectionResult(None, problems)

@@ -14,6 +14,7 @@ import yaml
 from kb.content.documents import SLUG_RE
 from kb.content.taxonomy import Taxonomy
 from kb.curation.collection import (
+    INTRO_PLACEHOLDER,
     STATUSES,
     Collection,
     CollectionItem,
@@ -22,9 +23,6 @@ from kb.curation.collection import (
     parse_collection,
 )
 from kb.errors import BadInputError, KBError, NotFoundError, Problem, ValidationError
-
-INTRO_PLACEHOLDER = ("Introduce the session here: who it is for, what the write-ups have in "
-                     "common and what colleagues should leave with.")
 
 
 class _FlowList(list):  # type: ignore[type-arg]
@@ -223,6 +221,11 @@ class CollectionEditor:
         return self._edit(slug, lambda c: dataclasses.replace(
             c, title=title.strip(), purpose=purpose.strip(), subjects=tuple(subjects),
             phases=tuple(phases), curator=curator.strip()))
+
+    def set_introduction(self, slug: str, text: str) -> Collection:
+        """Replace the Markdown introduction below the front matter."""
+        body = "\n".join(line.rstrip() for line in text.strip().splitlines())
+        return self._edit(slug, lambda c: dataclasses.replace(c, body=body))
 
     def set_status(self, slug: str, status: str) -> Collection:
         """Publish a collection or take it back to draft."""

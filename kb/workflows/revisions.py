@@ -68,6 +68,15 @@ def _latest(conn: sqlite3.Connection, slug: str) -> tuple[int, str, str]:
     return (row[0], row[1], row[2]) if row else (0, "", "")
 
 
+def first_approvals(store: StateStore) -> dict[str, str]:
+    """When each write-up was first approved by a moderator (slug -> ISO time); write-ups
+    that arrived as files, never through review, are absent."""
+    with store.read() as conn:
+        return {row[0]: row[1] for row in conn.execute(
+            "SELECT slug, min(created_at) FROM revisions WHERE approved_by != '' "
+            "GROUP BY slug")}
+
+
 def add_revision(conn: sqlite3.Connection, slug: str, text: str, *, author: str,
                  approved_by: str, summary: str, submission_id: int | None = None) -> int:
     """Record a version inside the caller's transaction; returns its number."""

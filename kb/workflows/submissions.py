@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from kb.content.documents import ParseResult
+from kb.content.documents import ParseResult, split_front_matter
+from kb.content.yamlfile import YamlSyntaxError, load_located
 from kb.errors import (
     BadInputError,
     ConflictError,
@@ -60,6 +61,19 @@ class Submission:
     @property
     def editable(self) -> bool:
         return self.status in EDITABLE
+
+    @property
+    def title(self) -> str:
+        """The write-up's title from its front matter, for lists; "Untitled draft" if none."""
+        yaml_text, _, _, problems = split_front_matter("submission", self.text)
+        if not problems:
+            try:
+                data = load_located(yaml_text).data
+            except YamlSyntaxError:
+                data = None
+            if isinstance(data, dict) and str(data.get("title") or "").strip():
+                return str(data["title"]).strip()
+        return "Untitled draft"
 
 
 _SELECT = ("SELECT s.id, s.user_id, u.email, u.name, s.kind, s.slug, s.text, s.base_hash, "

@@ -33,6 +33,7 @@ from webapp.deps import (
 )
 from webapp.handouts import collection_export, download, handout_context
 from webapp.params import parse_audience
+from webapp.plain_words import plain_message
 from webapp.schemas import (
     CollectionDetail,
     CollectionList,
@@ -101,7 +102,7 @@ PLAN_LINE = re.compile(r"^\s*(\d{1,3})\s*(?:min(?:utes?)?\b\.?)?\s*[-:–]?\s*(.
 DONE = {"created": "Collection created. Add write-ups and a session plan, then publish it.",
         "added": "Write-up added.", "moved": "Order changed.", "noted": "Note saved.",
         "removed": "Write-up removed.", "details": "Details saved.", "plan": "Plan saved.",
-        "status": "Status changed."}
+        "status": "Status changed.", "introduction": "Introduction saved."}
 
 
 def _text(form: FormData, name: str, limit: int = 4000) -> str:
@@ -124,7 +125,7 @@ def field_errors(exc: KBError, item: int | None = None) -> dict[str, str]:
             name = name.split(".", 1)[1].split("[")[0]
         elif name.startswith("plan"):
             name = "plan"
-        out.setdefault(name or "form", p.message)
+        out.setdefault(name or "form", plain_message(name, p.message))
     return out
 
 
@@ -184,7 +185,8 @@ def _change(request: Request, templates: TemplatesDep, services: Services, curat
 
 
 DONE_KEY = {"create": "created", "add": "added", "move": "moved", "annotate": "noted",
-            "remove": "removed", "details": "details", "plan": "plan", "status": "status"}
+            "remove": "removed", "details": "details", "plan": "plan", "status": "status",
+            "introduction": "introduction"}
 
 
 # -- curators: creating --------------------------------------------------------------------
@@ -208,9 +210,10 @@ def new_post(request: Request, services: ServicesDep, templates: TemplatesDep,
     slug = values["slug"] or slug_from_title(values["title"])
     errors: dict[str, str] = {}
     if not values["title"].strip():
-        errors["title"] = "give the collection a title"
+        errors["title"] = "Enter a title"
     if not slug:
-        errors.setdefault("slug", "give an address (lower-case letters, digits and hyphens)")
+        errors.setdefault("slug", "Enter a web address for the collection, in lower-case "
+                                  "letters, digits and hyphens")
     if not errors:
         try:
             change_collection(services, curation, lambda e: e.create(
@@ -325,6 +328,16 @@ def plan_post(slug: str, request: Request, services: ServicesDep, templates: Tem
     return _change(request, templates, services, curation, user, slug, "plan",
                    f"{len(steps)} steps", lambda e: e.set_plan(slug, steps),
                    values={"plan": text})
+
+
+@pages.post("/collections/{slug}/introduction", response_class=HTMLResponse)
+def introduction_post(slug: str, request: Request, services: ServicesDep,
+                      templates: TemplatesDep, curation: CurationDep, user: Curator,
+                      form: PostedForm) -> Response:
+    text = _text(form, "introduction", 16000)
+    return _change(request, templates, services, curation, user, slug, "introduction",
+                   f"{len(text)} characters", lambda e: e.set_introduction(slug, text),
+                   values={"introduction": text}, anchor="#introduction-heading")
 
 
 @pages.post("/collections/{slug}/status", response_class=HTMLResponse)

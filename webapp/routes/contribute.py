@@ -64,7 +64,7 @@ def handle_post(request: Request, services: Services, templates: TemplatesDep, u
                 form: FormData, fields: Fields, *, kind: str, action_url: str, heading: str,
                 submission: Submission | None = None, base_hash: str = "",
                 upload_problems: list[str] | None = None) -> Response:
-    """Preview, save or submit a proposal; invalid work is kept as a draft, never lost."""
+    """Preview, save or submit a proposal; a failed first submit is shown again as typed."""
     if honeypot_filled(form):
         return error_response(request, 400, "The form could not be accepted.")
     action = str(form.get("action", ""))
@@ -84,6 +84,14 @@ def handle_post(request: Request, services: Services, templates: TemplatesDep, u
         problems = flow.problems(user, kind, slug, text, submission.id if submission else None)
         return _render_form(request, templates, services, fields, problems,
                             preview=preview_of(services, slug, text, fields.body), **common)
+    if action == "submit" and submission is None:
+        # A failed first submit stores nothing (no stray "untitled" drafts): the form comes
+        # back with everything as typed; "Save as draft" keeps unfinished work on purpose.
+        problems = flow.problems(user, kind, slug, text, None)
+        if any(p.level == "error" for p in problems):
+            return _render_form(request, templates, services, fields, problems, status=422,
+                                message="Nothing has been saved yet. Fix the problems below "
+                                        "and submit again, or save it as a draft.", **common)
     saved, problems = flow.save(
         user, kind=kind, slug=slug, text=text, submit=action == "submit",
         base_hash=base_hash, note=fields.note,

@@ -7,3 +7,19 @@ document.addEventListener("change", function (event) {
     box.form.submit();
   }
 });
+
+// After filtering or paging the address ends in #results-heading: put focus on the results
+// heading, so the next Tab reaches the first result (browsers only scroll to it by default).
+// The same goes for an error summary: focus it so the problems are read out first.
+document.addEventListener("DOMContentLoaded", function () {
+  var target = null;
+  if (location.hash === "#results-heading") {
+    target = document.getElementById("results-heading");
+  }
+  if (!target) {
+    target = document.querySelector(".error-summary[tabindex]");
+  }
+  if (target) {
+    target.focus();
+  }
+});
