@@ -24,8 +24,12 @@ from kb.errors import (
 from kb.state import audit
 from kb.state.database import StateStore, now_iso
 
-ROLES = ("reader", "contributor", "moderator", "curator", "admin")
-CONTRIBUTOR_ROLES = ("contributor", "moderator", "curator", "admin")
+# The one list of roles (migration 5's CHECK on users.role spells the same list). A family
+# lead contributes like a contributor and may also invite people to their family's schools.
+ROLES = ("reader", "contributor", "family-lead", "moderator", "curator", "admin")
+CONTRIBUTOR_ROLES = ("contributor", "family-lead", "moderator", "curator", "admin")
+# Who may send invitations: admins anywhere, family leads to their own family's schools.
+INVITER_ROLES = ("family-lead", "admin")
 MODERATOR_ROLES = ("moderator", "admin")
 MIN_PASSWORD, MAX_PASSWORD = 10, 1024
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
@@ -75,6 +79,16 @@ def _check_role(role: str) -> str:
     return role
 
 
+def hash_password(password: str) -> str:
+    """An argon2id hash of a password (slow on purpose: call it outside write locks)."""
+    return _HASHER.hash(password)
+
+
+def check_password(password: str) -> None:
+    """Refuse a password that is too short or too long, saying the limits."""
+    _check_password(password)
+
+
 def _check_password(password: str) -> None:
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
         raise BadInputError(f"the password must be {MIN_PASSWORD} to {MAX_PASSWORD} characters "
@@ -102,8 +116,8 @@ def add_user(store: StateStore, directory: Directory, email: str, password: str,
             near = ", ".join(directory.suggest_school(school)) or "see content/schools.yaml"
             raise BadInputError(f"unknown school {school!r} (did you mean {near}?)")
         school_id, family_id = found.id, found.family
-    elif role == "contributor":
-        raise BadInputError("a contributor belongs to a school: give --school")
+    elif role in ("contributor", "family-lead"):
+        raise BadInputError(f"a {role} belongs to a school: give --school")
     display = (name or email.split("@")[0]).strip()[:120]
     digest = _HASHER.hash(password)
     with store.write() as conn:
