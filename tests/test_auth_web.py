@@ -49,6 +49,10 @@ PUBLIC = {
     ("GET", "/programmes/{slug}/timetable.pdf"), ("GET", "/api/collections"),
     ("GET", "/api/collections/{slug}"), ("GET", "/api/programmes"),
     ("GET", "/api/programmes/{slug}"),
+    # Joining and getting back in (issue 17): the link's token is the credential; POSTs check
+    # the pre-session CSRF token.
+    ("GET", "/invite/{token}"), ("POST", "/invite/{token}"), ("GET", "/forgot"),
+    ("POST", "/forgot"), ("GET", "/reset/{token}"), ("POST", "/reset/{token}"),
 }
 
 
@@ -297,7 +301,8 @@ def test_role_matrix_over_every_gated_route(site: Site) -> None:
                  flow.save(site.user("cara@example.org"), kind="new", slug="with-revision",
                            text=TEXT, submit=True)[0].id)
     values = {"slug": "with-revision", "submission_id": str(pending.id), "number": "1",
-              "request_id": "999999", "report_id": "999999", "writeup": SLUG}
+              "request_id": "999999", "report_id": "999999", "writeup": SLUG,
+              "inv_id": "999999"}
     for email in ROLE_PEOPLE.values():
         site.client(email)  # sign everyone in first: sessions are not what is counted
     before = _state(site)
