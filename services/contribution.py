@@ -9,6 +9,7 @@ from typing import Any
 from indexer.records import from_document
 from kb.content.documents import ParseResult
 from kb.content.markdown import render_html
+from kb.mail.notices import Notices
 from kb.workflows.contribution import check_text
 from kb.workflows.submissions import Workflow
 from services.runtime import Services
@@ -21,7 +22,8 @@ def workflow(services: Services) -> Workflow:
     def check(slug: str, text: str) -> ParseResult:
         return check_text(slug, text, services.taxonomy, services.directory, s.max_file_bytes)
 
-    return Workflow(services.state, s.practice_dir, check, s.max_submissions_per_hour)
+    return Workflow(services.state, s.practice_dir, check, s.max_submissions_per_hour,
+                    Notices(s.site_url, s.mail_from))
 
 
 @dataclass(frozen=True)

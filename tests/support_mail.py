@@ -68,10 +68,10 @@ def smtp_server() -> Iterator[SmtpServer]:
 def text_part(msg: EmailMessage) -> str:
     part = msg.get_body(preferencelist=("plain",))
     assert part is not None
-    return str(part.get_content())
+    return str(part.get_content()).replace("\r\n", "\n")
 
 
 def html_part(msg: EmailMessage) -> str:
     part = msg.get_body(preferencelist=("html",))
     assert part is not None
-    return str(part.get_content())
+    return str(part.get_content()).replace("\r\n", "\n")
