@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from support_accounts import PASSWORD, Site, csrf_of, open_site, with_settings
 from support_mail import SmtpServer, html_part, text_part
+from test_auth_web import TEXT
 from test_web import check_page
 
 from kb.mail.sender import SmtpTransport, send_due
@@ -189,3 +190,52 @@ def test_reset_requests_are_rate_limited_per_address(mailsite: Site) -> None:
         assert post_form(anon, "/forgot", email="mod@example.org").status_code == 200
     assert mailsite.count("reset_tokens") == mailsite.settings.resets_per_hour == 3
     assert deliver(mailsite) == 3
+
+
+def test_the_account_page_changes_name_password_and_mail_and_signs_out_everywhere(
+        mailsite: Site) -> None:
+    other = mailsite.client("cara@example.org", base_url="http://other")
+    me = mailsite.client("cara@example.org")
+    page = me.get("/account")
+    assert page.status_code == 200 and "cara@example.org" in page.text
+    check_page(page.text)
+    assert post_form(me, "/account", name="Cara C.").status_code == 405  # forms post elsewhere
+    token = csrf_of(page.text)
+    assert me.post("/account/name", data={"csrf_token": token, "name": "  "}).status_code == 422
+    assert me.post("/account/name", data={"csrf_token": token,
+                                          "name": "Cara C."}).status_code == 303
+    assert "Signed in as Cara C." in me.get("/").text
+    wrong = me.post("/account/password", data={"csrf_token": token, "current": "not it at all",
+                                               "new": "another pass phrase",
+                                               "confirm": "another pass phrase"})
+    assert wrong.status_code == 422 and "not your current password" in wrong.text
+    assert "Signed in as" in other.get("/").text
+    changed = me.post("/account/password", data={"csrf_token": token, "current": PASSWORD,
+                                                 "new": "another pass phrase",
+                                                 "confirm": "another pass phrase"})
+    assert changed.status_code == 303
+    assert "Signed in as" in me.get("/").text  # this session stays
+    assert "Signed in as" not in other.get("/").text  # the other one ended
+    assert me.post("/account/notifications", data={
+        "csrf_token": token, "on": ["support"]}).status_code == 303
+    from kb.state.accounts import mail_opt_out
+    assert "submission-decided" in mail_opt_out(mailsite.store, mailsite.user("cara@example.org"))
+    assert 'value="support" checked' in me.get("/account").text
+    assert me.post("/account/notifications", data={"csrf_token": token, "on": ["bogus"]}
+                   ).status_code == 303  # unknown boxes are simply not "on"
+    out = me.post("/account/sign-out-everywhere", data={"csrf_token": token})
+    assert out.status_code == 303 and "Signed in as" not in me.get("/").text
+
+
+def test_turned_off_notifications_are_not_sent(mailsite: Site) -> None:
+    from kb.mail.notices import OPTIONAL
+    from kb.state.accounts import set_mail_opt_out
+    set_mail_opt_out(mailsite.store, mailsite.user("cara@example.org"), {"submission-decided"},
+                     set(OPTIONAL))
+    sub, _ = mailsite.workflow().save(mailsite.user("cara@example.org"), kind="new",
+                                      slug="quiet-one", text=TEXT, submit=True)
+    mod = mailsite.client("mod@example.org")
+    token = csrf_of(mod.get(f"/moderation/{sub.id}").text)
+    assert mod.post(f"/moderation/{sub.id}/reject", data={
+        "csrf_token": token, "comment": "No."}).status_code == 303
+    assert mailsite.count("outbox") == 0

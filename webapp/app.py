@@ -18,6 +18,7 @@ from services.runtime import start_services
 from webapp import errors, security
 from webapp.handouts import PackCache
 from webapp.routes import (
+    account,
     api_reference,
     auth,
     browse,
@@ -43,8 +44,8 @@ from webapp.templating import create_templates
 # parameters keep /moderation/transfers from /moderation/{submission_id:int}, and
 # /collections/new from /collections/{slug:collection}); it is the order of /docs.
 ROUTES = (search, practices, browse, health, api_reference, community, feeds, gaps,
-          collections, programmes, auth, joining, invitations, contribute, transfer, dashboard,
-          moderation, support)
+          collections, programmes, auth, account, joining, invitations, contribute, transfer,
+          dashboard, moderation, support)
 
 STATIC_DIR = Path(__file__).parent / "static"
 

@@ -181,6 +181,83 @@ def set_password(store: StateStore, email: str, password: str, actor: str = "cli
                    (_HASHER.hash(password),), "user.set-password", "", actor, end_sessions=True)
 
 
+def set_school(store: StateStore, directory: Directory, email: str, school: str,
+               actor: str = "cli") -> User:
+    """Move an account to another school (and so its family); '' clears it for roles that
+    need none. Sessions end so the new family's rights apply at once."""
+    user = get_user(store, email)
+    school_id = family_id = ""
+    if school.strip():
+        found = directory.resolve_school(school.strip())
+        if found is None:
+            near = ", ".join(directory.suggest_school(school)) or "see content/schools.yaml"
+            raise BadInputError(f"unknown school {school.strip()[:80]!r} (did you mean {near}?)")
+        school_id, family_id = found.id, found.family
+    elif user.role in ("contributor", "family-lead"):
+        raise BadInputError(f"a {user.role} belongs to a school: choose one")
+    return _update(store, email, "UPDATE users SET school=?, family=? WHERE id=?",
+                   (school_id, family_id), "user.set-school",
+                   f"{user.school or '-'} -> {school_id or '-'}", actor, end_sessions=True)
+
+
+def set_name(store: StateStore, user: User, name: str) -> User:
+    """Change the name shown on pages."""
+    name = " ".join(name.split())[:120]
+    if not name:
+        raise BadInputError("name: give the name to show on pages")
+    return _update(store, user.email, "UPDATE users SET name=? WHERE id=?", (name,),
+                   "user.set-name", name, user.email, end_sessions=False)
+
+
+def change_password(store: StateStore, user: User, current: str, new: str,
+                    keep_session: str = "") -> User:
+    """Change one's own password, proving the current one; every other session ends."""
+    _check_password(new)
+    with store.read() as conn:
+        row = conn.execute("SELECT password_hash FROM users WHERE id=?", (user.id,)).fetchone()
+    try:
+        ok = row is not None and _HASHER.verify(row[0], current[:MAX_PASSWORD])
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if not ok:
+        raise AuthenticationError("current password: that is not your current password")
+    digest = _HASHER.hash(new)
+    with store.write() as conn:
+        conn.execute("UPDATE users SET password_hash=? WHERE id=?", (digest, user.id))
+        conn.execute("DELETE FROM sessions WHERE user_id=? AND token_hash<>?",
+                     (user.id, _token_hash(keep_session) if keep_session else ""))
+        audit.record(conn, user.email, "user.change-password", f"user:{user.email}",
+                     "other sessions ended")
+    return get_user(store, user.email)
+
+
+def end_all_sessions(store: StateStore, user: User) -> int:
+    """Sign out everywhere: every session of the account ends (this one too)."""
+    with store.write() as conn:
+        cur = conn.execute("DELETE FROM sessions WHERE user_id=?", (user.id,))
+        audit.record(conn, user.email, "logout.everywhere", f"user:{user.email}")
+    return cur.rowcount
+
+
+def mail_opt_out(store: StateStore, user: User) -> set[str]:
+    """The kinds of optional e-mail this account has turned off."""
+    with store.read() as conn:
+        row = conn.execute("SELECT mail_opt_out FROM users WHERE id=?", (user.id,)).fetchone()
+    return {k for k in (row[0] if row else "").split(",") if k}
+
+
+def set_mail_opt_out(store: StateStore, user: User, kinds: set[str], known: set[str]) -> None:
+    """Turn off exactly these kinds of optional e-mail (unknown kinds are refused)."""
+    unknown = kinds - known
+    if unknown:
+        raise BadInputError(f"notifications: unknown kind {sorted(unknown)[0]!r}")
+    with store.write() as conn:
+        conn.execute("UPDATE users SET mail_opt_out=? WHERE id=?",
+                     (",".join(sorted(kinds)), user.id))
+        audit.record(conn, user.email, "user.mail-choices", f"user:{user.email}",
+                     "off: " + (", ".join(sorted(kinds)) or "none"))
+
+
 # -- signing in ----------------------------------------------------------------------------
 
 def _locked_for(conn: sqlite3.Connection, key: str, limit: int, lockout: int,
