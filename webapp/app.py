@@ -32,6 +32,7 @@ from webapp.routes import (
     invitations,
     joining,
     moderation,
+    people,
     practices,
     programmes,
     search,
@@ -45,7 +46,7 @@ from webapp.templating import create_templates
 # /collections/new from /collections/{slug:collection}); it is the order of /docs.
 ROUTES = (search, practices, browse, health, api_reference, community, feeds, gaps,
           collections, programmes, auth, account, joining, invitations, contribute, transfer,
-          dashboard, moderation, support)
+          dashboard, moderation, support, people)
 
 STATIC_DIR = Path(__file__).parent / "static"
 

@@ -139,6 +139,18 @@ def list_users(store: StateStore) -> list[User]:
     return [u for u in map(_user, rows) if u is not None]
 
 
+def find_users(store: StateStore, query: str = "", limit: int = 200) -> list[User]:
+    """Accounts whose address, name, school or role contains the words, by address."""
+    words = query.strip()[:100]
+    like = "%" + words.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%"
+    with store.read() as conn:
+        rows = conn.execute(
+            f"SELECT {_COLUMNS} FROM users WHERE email LIKE ?1 ESCAPE '!' OR name LIKE ?1 "
+            "ESCAPE '!' OR school LIKE ?1 ESCAPE '!' OR role LIKE ?1 ESCAPE '!' "
+            "ORDER BY email LIMIT ?2", (like, limit)).fetchall()
+    return [u for u in map(_user, rows) if u is not None]
+
+
 def get_user(store: StateStore, email: str) -> User:
     with store.read() as conn:
         row = conn.execute(f"SELECT {_COLUMNS} FROM users WHERE email=?",
