@@ -204,6 +204,10 @@ class Workflow:
             audit.record(conn, user.email, "submission.submit" if status == "pending" else
                          "submission.save", f"submission:{sub_id}", f"{kind} {slug}")
             saved = _one(conn, sub_id)
+            if status == "pending" and self.notices is not None and saved is not None:
+                self.notices.submission_waiting(conn, submission_id=sub_id, slug=saved.slug,
+                                                kind=saved.kind, author_id=user.id,
+                                                author_name=user.name, family=user.family)
         assert saved is not None
         return saved, problems
 
