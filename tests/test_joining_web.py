@@ -147,6 +147,10 @@ def test_a_family_lead_invites_only_to_their_own_family(mailsite: Site) -> None:
                            school="ashcombe-academy")
     assert admin_role.status_code == 422
     assert mailsite.client("eve@example.org").get("/admin/invitations").status_code == 403
+    # A family lead is a signed-in contributor everywhere else.
+    for path in ("/account", "/contribute", "/support", "/my/submissions"):
+        assert lead.get(path).status_code == 200, path
+    assert lead.get("/moderation").status_code == 403
 
 
 def test_password_reset_by_email_ends_every_session(mailsite: Site,

@@ -219,3 +219,19 @@ def test_every_role_is_allowed_by_the_database(tmp_path: Path) -> None:
         conn.execute("INSERT INTO users (email, name, role, password_hash, created_at) "
                      "VALUES ('z@x.org', 'x', 'overlord', 'x', 'now')")
     assert isinstance(caught.value, sqlite3.IntegrityError)
+
+
+def test_the_sender_thread_drains_the_outbox(tmp_path: Path) -> None:
+    from kb.mail.sender import start_sender_thread
+
+    store = open_state(tmp_path / "state.db")
+    stop = start_sender_thread(store, lambda: FileTransport(tmp_path / "outbox"), interval=0.1)
+    try:
+        queue(store, 2)
+        deadline = time.time() + 20
+        while time.time() < deadline and len(list((tmp_path / "outbox").glob("*.eml"))) < 2:
+            time.sleep(0.1)
+    finally:
+        stop.set()
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 2
+    assert {m.status for m in outbox.messages(store)} == {"sent"}
