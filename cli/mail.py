@@ -26,7 +26,7 @@ def _settings(ctx: click.Context) -> Settings:
 
 @click.group()
 def mail() -> None:
-    """The outbox: send, list."""
+    """The outbox: send, digest, list."""
 
 
 @mail.command("send")
@@ -50,6 +50,22 @@ def mail_send(ctx: click.Context, watch: bool, interval: float) -> None:
         if not watch:
             return
         time.sleep(interval)
+
+
+@mail.command("digest")
+@click.pass_context
+def mail_digest(ctx: click.Context) -> None:
+    """Queue the weekly digest for everyone whose followed searches are due (run it daily
+    or weekly from cron; each person gets at most one a week)."""
+    from services.digest import send_digests
+    from services.runtime import open_engine
+
+    settings = _settings(ctx)
+    taxonomy, directory = load_reference(settings.content_dir)
+    report = send_digests(open_state(settings.state_path), open_engine(settings), taxonomy,
+                          directory, settings)
+    click.echo(f"{report.queued} digest(s) queued for {report.people} follower(s) due; "
+               "`kb mail send` (or `kb serve`) delivers them.")
 
 
 @mail.command("list")

@@ -27,6 +27,7 @@ from webapp.routes import (
     contribute,
     dashboard,
     feeds,
+    follows,
     gaps,
     health,
     invitations,
@@ -46,7 +47,7 @@ from webapp.templating import create_templates
 # /collections/new from /collections/{slug:collection}); it is the order of /docs.
 ROUTES = (search, practices, browse, health, api_reference, community, feeds, gaps,
           collections, programmes, auth, account, joining, invitations, contribute, transfer,
-          dashboard, moderation, support, people)
+          dashboard, moderation, support, people, follows)
 
 STATIC_DIR = Path(__file__).parent / "static"
 

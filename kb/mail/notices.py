@@ -17,6 +17,7 @@ OPTIONAL = {
     "submission-waiting": "New submissions waiting for review (moderators)",
     "support": "Support requests to my school, and answers to the ones I sent",
     "transfer-decided": "Decisions on my \u201cwe tried this too\u201d reports",
+    "digest": "A weekly digest of new write-ups in the searches I follow",
 }
 
 DECISIONS = {

@@ -128,7 +128,8 @@ MIGRATIONS: list[list[str]] = [
             created_at TEXT NOT NULL)""",
         "CREATE INDEX transfer_slug ON transfer_reports(slug, status)",
     ],
-    [  # 5 (issue 17): the family-lead role, mail choices, the outbox, invitations, resets.
+    [  # 5 (issue 17): the family-lead role, mail choices, the outbox, invitations, resets,
+        # and followed searches for the weekly digest.
         # The users table is rebuilt to widen its role CHECK (SQLite cannot alter a CHECK);
         # migrate() turns foreign keys off around this step and checks them before commit.
         """CREATE TABLE users_new (
@@ -186,6 +187,14 @@ MIGRATIONS: list[list[str]] = [
             expires_at REAL NOT NULL,
             used_at REAL)""",
         "CREATE INDEX reset_tokens_user ON reset_tokens(user_id)",
+        """CREATE TABLE follows (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            query TEXT NOT NULL DEFAULT '',
+            filters TEXT NOT NULL DEFAULT '{}',
+            created_at REAL NOT NULL,
+            last_sent_at REAL NOT NULL,
+            UNIQUE (user_id, query, filters))""",
     ],
 ]
 # Migrations that rebuild a table others refer to run with foreign keys off (SQLite's

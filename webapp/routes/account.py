@@ -11,8 +11,9 @@ from starlette.responses import Response
 
 from kb.errors import AuthenticationError, BadInputError
 from kb.mail.notices import OPTIONAL
-from kb.state import accounts
+from kb.state import accounts, follows
 from kb.state.accounts import User
+from services.digest import describe, search_link
 from webapp.deps import PostedForm, ServicesDep, SignedIn, TemplatesDep
 from webapp.security import session_cookie
 
@@ -23,7 +24,9 @@ DONE = {"name": "Your name is saved.", "password": "Your password is changed; ev
 
 def _page(request: Request, services: Any, templates: TemplatesDep, user: User,
           status: int = 200, **extra: Any) -> Response:
-    context = {"account": user, "choices": OPTIONAL,
+    followed = [(f, describe(f, services.taxonomy, services.directory),
+                 search_link("", f)) for f in follows.follows_of(services.state, user)]
+    context = {"account": user, "choices": OPTIONAL, "follows": followed,
                "off": accounts.mail_opt_out(services.state, user),
                "school": services.directory.schools.get(user.school), "errors": {},
                "done": ""}
