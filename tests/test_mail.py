@@ -186,6 +186,12 @@ def test_without_smtp_messages_are_eml_files_and_the_cli_prints_links(
     sent = runner.invoke(cli, [*base, "mail", "send"], catch_exceptions=False)
     assert sent.exit_code == 0 and sent.output.startswith("1 sent")
     (eml,) = (tmp_path / "outbox").glob("*.eml")
+    assert eml.stat().st_mode & 0o077 == 0  # owner-only: it holds a sign-in link
+    import sqlite3
+    conn = sqlite3.connect(tmp_path / "state.db")
+    # Once delivered, the invitation's text (and its link) is no longer kept in the database.
+    assert conn.execute("SELECT length(message) FROM outbox").fetchone()[0] == 0
+    conn.close()
     import email
     import email.policy
     msg = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)

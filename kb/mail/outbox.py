@@ -65,10 +65,16 @@ def claim(store: StateStore, now: float, lease: float) -> Outgoing | None:
     return Outgoing(*row) if row else None
 
 
+# Messages carrying a sign-in link: once delivered their text is dropped, so the database
+# never holds a usable link longer than it must (the tokens themselves are stored hashed).
+SECRET_KINDS = ("invitation", "password-reset")
+
+
 def mark_sent(store: StateStore, item: Outgoing) -> None:
     with store.write() as conn:
         conn.execute("UPDATE outbox SET status='sent', sent_at=?, claimed_until=0, "
-                     "last_error='' WHERE id=?", (now_iso(), item.id))
+                     "last_error='', message=CASE WHEN kind IN (?, ?) THEN x'' ELSE message "
+                     "END WHERE id=?", (now_iso(), *SECRET_KINDS, item.id))
 
 
 def retry_delay(attempts: int) -> float:

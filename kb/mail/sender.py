@@ -120,7 +120,8 @@ class FileTransport:
     def deliver(self, item: outbox.Outgoing) -> None:
         target = self.folder / f"{item.id:06d}-{item.kind}.eml"
         tmp = target.with_name(f".{target.name}.tmp")
-        with open(tmp, "wb") as handle:
+        # Owner-only: the files can hold invitation and reset links.
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
             handle.write(item.data)
             handle.flush()
             os.fsync(handle.fileno())
