@@ -243,3 +243,18 @@ def test_turned_off_notifications_are_not_sent(mailsite: Site) -> None:
     assert mod.post(f"/moderation/{sub.id}/reject", data={
         "csrf_token": token, "comment": "No."}).status_code == 303
     assert mailsite.count("outbox") == 0
+
+
+def test_invitations_are_throttled_per_inviter(mailsite: Site, monkeypatch: Any) -> None:
+    from kb.workflows import invitations
+
+    monkeypatch.setattr(invitations, "INVITES_PER_HOUR", 2)
+    admin = mailsite.client("admin@example.org")
+    page = admin.get("/admin/invitations")
+    csv_text = "".join(f"t{n}@x.example,T{n},reader,\n" for n in range(4))
+    answer = admin.post("/admin/invitations/csv", data={"csrf_token": csrf_of(page.text),
+                                                        "role": "reader"},
+                        files={"file": ("people.csv", csv_text.encode(), "text/csv")})
+    assert "2 invited" in answer.text and "line 3: you have sent 2 invitations" in answer.text
+    one = post_form(admin, "/admin/invitations", email="late@x.example", role="reader")
+    assert one.status_code == 429

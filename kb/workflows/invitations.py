@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from typing import Callable
 
 from kb.content.directory import Directory
-from kb.errors import BadInputError, ConflictError, NotFoundError, PermissionDeniedError
+from kb.errors import (
+    BadInputError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    TooManyRequestsError,
+)
 from kb.mail import letters, outbox
 from kb.mail.compose import build_message
 from kb.settings import Settings
@@ -31,6 +37,7 @@ from kb.state.database import StateStore, now_iso
 LEAD_MAY_INVITE = ("reader", "contributor", "family-lead")
 SCHOOL_ROLES = ("contributor", "family-lead")
 MAX_CSV_ROWS = 2000
+INVITES_PER_HOUR = 600  # per inviter: a whole county's staff list in a few hours, not a flood
 
 
 class TokenError(BadInputError):
@@ -137,6 +144,12 @@ def invite(store: StateStore, directory: Directory, settings: Settings, inviter:
     name = " ".join(name.split())[:120]
     now = clock()
     with store.write() as conn:
+        key = "invite:" + inviter.email
+        sent = conn.execute("SELECT count(*) FROM attempts WHERE key=? AND at>?",
+                            (key, now - 3600)).fetchone()[0]
+        if sent >= INVITES_PER_HOUR:
+            raise TooManyRequestsError(f"you have sent {INVITES_PER_HOUR} invitations in the "
+                                       "last hour; send the rest later", 3600)
         if conn.execute("SELECT 1 FROM users WHERE email=?", (email,)).fetchone():
             raise ConflictError(f"{email} already has an account")
         live = conn.execute("SELECT id FROM invitations WHERE email=? AND accepted_at IS NULL "
@@ -150,6 +163,7 @@ def invite(store: StateStore, directory: Directory, settings: Settings, inviter:
             (email, name, role, school_id, family_id, "pending:" + secrets.token_hex(16),
              inviter.email, now, now))
         inv_id = int(cur.lastrowid or 0)
+        conn.execute("INSERT INTO attempts (key, at) VALUES (?, ?)", (key, now))
         link = _issue(conn, settings, inv_id, email, name, role, school_name, inviter.name,
                       now)
         audit.record(conn, inviter.email, "invitation.send", f"user:{email}",
@@ -197,7 +211,8 @@ def invite_csv(store: StateStore, directory: Directory, settings: Settings, invi
             sent.append(invite(store, directory, settings, inviter, email=address,
                                role=values.get("role") or role, name=values.get("name", ""),
                                school=values.get("school") or school))
-        except (BadInputError, ConflictError, PermissionDeniedError) as exc:
+        except (BadInputError, ConflictError, PermissionDeniedError,
+                TooManyRequestsError) as exc:
             problems.append(f"line {number}: {exc}")
     return BatchResult(sent, problems)
 

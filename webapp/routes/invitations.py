@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
-from kb.errors import BadInputError, ConflictError, PermissionDeniedError
+from kb.errors import BadInputError, ConflictError, PermissionDeniedError, TooManyRequestsError
 from kb.state.accounts import INVITER_ROLES, ROLES, User
 from kb.workflows import invitations
 from webapp.deps import PostedForm, ServicesDep, TemplatesDep, require_role
@@ -53,6 +53,9 @@ def invite_one(request: Request, services: ServicesDep, templates: TemplatesDep,
     except (BadInputError, ConflictError, PermissionDeniedError) as exc:
         return _page(request, templates, _context(services, user, form=values, error=str(exc)),
                      status=422)
+    except TooManyRequestsError as exc:
+        return _page(request, templates, _context(services, user, form=values, error=str(exc)),
+                     status=429)
     return RedirectResponse(f"/admin/invitations?done=Invited+{sent.invitation.email}",
                             status_code=303)
 
