@@ -302,7 +302,7 @@ def test_role_matrix_over_every_gated_route(site: Site) -> None:
                            text=TEXT, submit=True)[0].id)
     values = {"slug": "with-revision", "submission_id": str(pending.id), "number": "1",
               "request_id": "999999", "report_id": "999999", "writeup": SLUG,
-              "inv_id": "999999"}
+              "inv_id": "999999", "follow_id": "999999"}
     for email in ROLE_PEOPLE.values():
         site.client(email)  # sign everyone in first: sessions are not what is counted
     before = _state(site)
