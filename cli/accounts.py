@@ -35,13 +35,14 @@ def _read_password(from_stdin: bool) -> str:
 
 @click.group()
 def user() -> None:
-    """Manage accounts: add, list, set-role, disable, enable, set-password."""
+    """Manage accounts: add, list, set-role, set-school, disable, enable, set-password,
+    invite, invitations, reset."""
 
 
 @user.command("add")
 @click.argument("email")
 @click.option("--role", required=True, type=click.Choice(accounts.ROLES),
-              help="reader, contributor, moderator, curator or admin.")
+              help=", ".join(accounts.ROLES[:-1]) + " or admin.")
 @click.option("--school", default=None, help="School id or name (required for contributors).")
 @click.option("--name", default=None, help="Name shown on pages (default: from the e-mail).")
 @click.option("--password-stdin", is_flag=True,
@@ -80,6 +81,18 @@ def user_set_role(ctx: click.Context, email: str, role: str) -> None:
     _, store = _store(ctx)
     changed = accounts.set_role(store, email, role)
     click.echo(f"{changed.email} is now {changed.role}.")
+
+
+@user.command("set-school")
+@click.argument("email")
+@click.argument("school")
+@click.pass_context
+def user_set_school(ctx: click.Context, email: str, school: str) -> None:
+    """Move an account to another school ('' for none); its sessions end."""
+    settings, store = _store(ctx)
+    _, directory = load_reference(settings.content_dir)
+    changed = accounts.set_school(store, directory, email, school)
+    click.echo(f"{changed.email} is now at {changed.school or 'no school'}.")
 
 
 @user.command("disable")

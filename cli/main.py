@@ -12,6 +12,8 @@ from cli.bench import COMMANDS as BENCH_COMMANDS
 from cli.content import COMMANDS as KB_COMMANDS
 from cli.curation import COMMANDS as CURATION_COMMANDS
 from cli.index import COMMANDS as INDEXER_COMMANDS
+from cli.mail import COMMANDS as MAIL_COMMANDS
+from cli.mail import USER_COMMANDS
 from kb.errors import KBError
 from kb.settings import EMBEDDERS, load_settings
 
@@ -58,14 +60,27 @@ def serve(ctx: click.Context, host: str | None, port: int | None, no_index: bool
 
     limit_malloc_arenas()  # before the model and the request threads start
     settings = ctx.obj.with_overrides(host=host, port=port)
+    from kb.mail.sender import start_sender_thread, transport_for
+    from kb.state.database import open_state
+
     app = create_app(settings, update_on_start=not no_index)
-    click.echo(f"Serving on http://{settings.host}:{settings.port}")
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    # Mail goes out off the request path: this thread drains the outbox every few seconds.
+    stop = start_sender_thread(open_state(settings.state_path), lambda: transport_for(
+        settings.smtp_url, settings.mail_from, settings.outbox_dir))
+    where = "over " + settings.smtp_url.split("@")[-1] if settings.smtp_url else \
+        f"as files in {settings.outbox_dir}"
+    click.echo(f"Serving on http://{settings.host}:{settings.port}; e-mail is sent {where}")
+    try:
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    finally:
+        stop.set()
 
 
 for command in (KB_COMMANDS + INDEXER_COMMANDS + CURATION_COMMANDS + ADMIN_COMMANDS
-                + BENCH_COMMANDS):
+                + BENCH_COMMANDS + MAIL_COMMANDS):
     cli.add_command(command)
+for command in USER_COMMANDS:
+    ADMIN_COMMANDS[0].add_command(command)  # kb user invite / invitations / reset
 
 
 def main() -> None:

@@ -65,6 +65,17 @@ class Settings:
     login_lockout_seconds: int = setting(300, "how long it waits after each further failure")
     max_submissions_per_hour: int = setting(30, "saves per contributor per hour (moderators "
                                             "are exempt)")
+    smtp_url: str = setting("", "where e-mail goes: `smtp://user:pass@host:port` (STARTTLS when "
+                            "the server offers it) or `smtps://...` (TLS from the start); "
+                            "empty: messages are written as `.eml` files under "
+                            "`<data dir>/outbox/`", shown="(empty)")
+    mail_from: str = setting("Westmoor practice library <library@localhost>", "the From "
+                             "address of every message the site sends")
+    invite_days: int = setting(7, "how long an invitation link works", low=1, high=90)
+    reset_minutes: int = setting(60, "how long a password-reset link works", low=5,
+                                 high=1440)
+    resets_per_hour: int = setting(3, "password-reset e-mails per address (and per account) "
+                                   "an hour", low=1)
     ann_threshold: int = setting(50_000, "passages (vectors) from which the FAISS index is "
                                  "approximate (IVF) instead of exact; applied at the next "
                                  "`kb index`", low=1)
@@ -88,6 +99,11 @@ class Settings:
     def site_url(self) -> str:
         """The address printed in handouts: KB_PUBLIC_URL, or where `kb serve` listens."""
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def outbox_dir(self) -> Path:
+        """Where messages are written as .eml files when no KB_SMTP_URL is set."""
+        return self.data_dir / "outbox"
 
     @property
     def models_dir(self) -> Path:

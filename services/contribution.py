@@ -9,6 +9,7 @@ from typing import Any
 from indexer.records import from_document
 from kb.content.documents import ParseResult
 from kb.content.markdown import render_html
+from kb.mail.notices import Notices
 from kb.workflows.contribution import check_text, fields_from_text
 from kb.workflows.submissions import Workflow
 from services.runtime import Services
@@ -29,7 +30,8 @@ def workflow(services: Services) -> Workflow:
             render_html(result.document.body)
         return result
 
-    return Workflow(services.state, s.practice_dir, check, s.max_submissions_per_hour)
+    return Workflow(services.state, s.practice_dir, check, s.max_submissions_per_hour,
+                    Notices(s.site_url, s.mail_from))
 
 
 @dataclass(frozen=True)

@@ -89,3 +89,4 @@ def fixture_text(slug: str) -> str:
 
 # Accounts, contribution and moderation fixtures (real accounts in a real state database).
 from support_accounts import private, site, users_template  # noqa: E402,F401
+from support_mail import smtp_server  # noqa: E402,F401

@@ -52,6 +52,10 @@ PUBLIC = {
     # Taking it away (issue 16): one write-up printed or as a PDF, the open download.
     ("GET", "/practice/{slug}/print"), ("GET", "/practice/{slug}/writeup.pdf"),
     ("GET", "/download"), ("GET", "/download/library.zip"), ("GET", "/api/library.jsonl"),
+    # Joining and getting back in (issue 17): the link's token is the credential; POSTs check
+    # the pre-session CSRF token.
+    ("GET", "/invite/{token}"), ("POST", "/invite/{token}"), ("GET", "/forgot"),
+    ("POST", "/forgot"), ("GET", "/reset/{token}"), ("POST", "/reset/{token}"),
 }
 
 
@@ -300,7 +304,8 @@ def test_role_matrix_over_every_gated_route(site: Site) -> None:
                  flow.save(site.user("cara@example.org"), kind="new", slug="with-revision",
                            text=TEXT, submit=True)[0].id)
     values = {"slug": "with-revision", "submission_id": str(pending.id), "number": "1",
-              "request_id": "999999", "report_id": "999999", "writeup": SLUG}
+              "request_id": "999999", "report_id": "999999", "writeup": SLUG,
+              "inv_id": "999999", "follow_id": "999999"}
     for email in ROLE_PEOPLE.values():
         site.client(email)  # sign everyone in first: sessions are not what is counted
     before = _state(site)

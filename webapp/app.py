@@ -20,6 +20,7 @@ from webapp.handouts import PackCache
 from webapp.head import HeadAsGet
 from webapp.openapi import api_schema
 from webapp.routes import (
+    account,
     api_reference,
     auth,
     browse,
@@ -29,9 +30,13 @@ from webapp.routes import (
     dashboard,
     downloads,
     feeds,
+    follows,
     gaps,
     health,
+    invitations,
+    joining,
     moderation,
+    people,
     practices,
     programmes,
     search,
@@ -45,8 +50,8 @@ from webapp.templating import create_templates
 # parameters keep /moderation/transfers from /moderation/{submission_id:int}, and
 # /collections/new from /collections/{slug:collection}); it is the order of /docs.
 ROUTES = (search, search_tuning, practices, downloads, browse, health, api_reference, community,
-          feeds, gaps,
-          collections, programmes, auth, contribute, transfer, dashboard, moderation, support)
+          feeds, gaps, collections, programmes, auth, account, joining, invitations, contribute,
+          transfer, dashboard, moderation, support, people, follows)
 
 STATIC_DIR = Path(__file__).parent / "static"
 

@@ -24,8 +24,12 @@ from kb.errors import (
 from kb.state import audit
 from kb.state.database import StateStore, now_iso
 
-ROLES = ("reader", "contributor", "moderator", "curator", "admin")
-CONTRIBUTOR_ROLES = ("contributor", "moderator", "curator", "admin")
+# The one list of roles (migration 5's CHECK on users.role spells the same list). A family
+# lead contributes like a contributor and may also invite people to their family's schools.
+ROLES = ("reader", "contributor", "family-lead", "moderator", "curator", "admin")
+CONTRIBUTOR_ROLES = ("contributor", "family-lead", "moderator", "curator", "admin")
+# Who may send invitations: admins anywhere, family leads to their own family's schools.
+INVITER_ROLES = ("family-lead", "admin")
 MODERATOR_ROLES = ("moderator", "admin")
 MIN_PASSWORD, MAX_PASSWORD = 10, 1024
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
@@ -75,6 +79,16 @@ def _check_role(role: str) -> str:
     return role
 
 
+def hash_password(password: str) -> str:
+    """An argon2id hash of a password (slow on purpose: call it outside write locks)."""
+    return _HASHER.hash(password)
+
+
+def check_password(password: str) -> None:
+    """Refuse a password that is too short or too long, saying the limits."""
+    _check_password(password)
+
+
 def _check_password(password: str) -> None:
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
         raise BadInputError(f"the password must be {MIN_PASSWORD} to {MAX_PASSWORD} characters "
@@ -102,8 +116,8 @@ def add_user(store: StateStore, directory: Directory, email: str, password: str,
             near = ", ".join(directory.suggest_school(school)) or "see content/schools.yaml"
             raise BadInputError(f"unknown school {school!r} (did you mean {near}?)")
         school_id, family_id = found.id, found.family
-    elif role == "contributor":
-        raise BadInputError("a contributor belongs to a school: give --school")
+    elif role in ("contributor", "family-lead"):
+        raise BadInputError(f"a {role} belongs to a school: give --school")
     display = (name or email.split("@")[0]).strip()[:120]
     digest = _HASHER.hash(password)
     with store.write() as conn:
@@ -122,6 +136,18 @@ def add_user(store: StateStore, directory: Directory, email: str, password: str,
 def list_users(store: StateStore) -> list[User]:
     with store.read() as conn:
         rows = conn.execute(f"SELECT {_COLUMNS} FROM users ORDER BY email").fetchall()
+    return [u for u in map(_user, rows) if u is not None]
+
+
+def find_users(store: StateStore, query: str = "", limit: int = 200) -> list[User]:
+    """Accounts whose address, name, school or role contains the words, by address."""
+    words = query.strip()[:100]
+    like = "%" + words.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%"
+    with store.read() as conn:
+        rows = conn.execute(
+            f"SELECT {_COLUMNS} FROM users WHERE email LIKE ?1 ESCAPE '!' OR name LIKE ?1 "
+            "ESCAPE '!' OR school LIKE ?1 ESCAPE '!' OR role LIKE ?1 ESCAPE '!' "
+            "ORDER BY email LIMIT ?2", (like, limit)).fetchall()
     return [u for u in map(_user, rows) if u is not None]
 
 
@@ -165,6 +191,83 @@ def set_password(store: StateStore, email: str, password: str, actor: str = "cli
     _check_password(password)
     return _update(store, email, "UPDATE users SET password_hash=? WHERE id=?",
                    (_HASHER.hash(password),), "user.set-password", "", actor, end_sessions=True)
+
+
+def set_school(store: StateStore, directory: Directory, email: str, school: str,
+               actor: str = "cli") -> User:
+    """Move an account to another school (and so its family); '' clears it for roles that
+    need none. Sessions end so the new family's rights apply at once."""
+    user = get_user(store, email)
+    school_id = family_id = ""
+    if school.strip():
+        found = directory.resolve_school(school.strip())
+        if found is None:
+            near = ", ".join(directory.suggest_school(school)) or "see content/schools.yaml"
+            raise BadInputError(f"unknown school {school.strip()[:80]!r} (did you mean {near}?)")
+        school_id, family_id = found.id, found.family
+    elif user.role in ("contributor", "family-lead"):
+        raise BadInputError(f"a {user.role} belongs to a school: choose one")
+    return _update(store, email, "UPDATE users SET school=?, family=? WHERE id=?",
+                   (school_id, family_id), "user.set-school",
+                   f"{user.school or '-'} -> {school_id or '-'}", actor, end_sessions=True)
+
+
+def set_name(store: StateStore, user: User, name: str) -> User:
+    """Change the name shown on pages."""
+    name = " ".join(name.split())[:120]
+    if not name:
+        raise BadInputError("name: give the name to show on pages")
+    return _update(store, user.email, "UPDATE users SET name=? WHERE id=?", (name,),
+                   "user.set-name", name, user.email, end_sessions=False)
+
+
+def change_password(store: StateStore, user: User, current: str, new: str,
+                    keep_session: str = "") -> User:
+    """Change one's own password, proving the current one; every other session ends."""
+    _check_password(new)
+    with store.read() as conn:
+        row = conn.execute("SELECT password_hash FROM users WHERE id=?", (user.id,)).fetchone()
+    try:
+        ok = row is not None and _HASHER.verify(row[0], current[:MAX_PASSWORD])
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if not ok:
+        raise AuthenticationError("current password: that is not your current password")
+    digest = _HASHER.hash(new)
+    with store.write() as conn:
+        conn.execute("UPDATE users SET password_hash=? WHERE id=?", (digest, user.id))
+        conn.execute("DELETE FROM sessions WHERE user_id=? AND token_hash<>?",
+                     (user.id, _token_hash(keep_session) if keep_session else ""))
+        audit.record(conn, user.email, "user.change-password", f"user:{user.email}",
+                     "other sessions ended")
+    return get_user(store, user.email)
+
+
+def end_all_sessions(store: StateStore, user: User) -> int:
+    """Sign out everywhere: every session of the account ends (this one too)."""
+    with store.write() as conn:
+        cur = conn.execute("DELETE FROM sessions WHERE user_id=?", (user.id,))
+        audit.record(conn, user.email, "logout.everywhere", f"user:{user.email}")
+    return cur.rowcount
+
+
+def mail_opt_out(store: StateStore, user: User) -> set[str]:
+    """The kinds of optional e-mail this account has turned off."""
+    with store.read() as conn:
+        row = conn.execute("SELECT mail_opt_out FROM users WHERE id=?", (user.id,)).fetchone()
+    return {k for k in (row[0] if row else "").split(",") if k}
+
+
+def set_mail_opt_out(store: StateStore, user: User, kinds: set[str], known: set[str]) -> None:
+    """Turn off exactly these kinds of optional e-mail (unknown kinds are refused)."""
+    unknown = kinds - known
+    if unknown:
+        raise BadInputError(f"notifications: unknown kind {sorted(unknown)[0]!r}")
+    with store.write() as conn:
+        conn.execute("UPDATE users SET mail_opt_out=? WHERE id=?",
+                     (",".join(sorted(kinds)), user.id))
+        audit.record(conn, user.email, "user.mail-choices", f"user:{user.email}",
+                     "off: " + (", ".join(sorted(kinds)) or "none"))
 
 
 # -- signing in ----------------------------------------------------------------------------

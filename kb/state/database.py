@@ -129,7 +129,78 @@ MIGRATIONS: list[list[str]] = [
             created_at TEXT NOT NULL)""",
         "CREATE INDEX transfer_slug ON transfer_reports(slug, status)",
     ],
+    [  # 5 (issue 17): the family-lead role, mail choices, the outbox, invitations, resets,
+        # and followed searches for the weekly digest.
+        # The users table is rebuilt to widen its role CHECK (SQLite cannot alter a CHECK);
+        # migrate() turns foreign keys off around this step and checks them before commit.
+        """CREATE TABLE users_new (
+            id INTEGER PRIMARY KEY,
+            email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            name TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN
+                ('reader', 'contributor', 'family-lead', 'moderator', 'curator', 'admin')),
+            school TEXT NOT NULL DEFAULT '',
+            family TEXT NOT NULL DEFAULT '',
+            password_hash TEXT NOT NULL,
+            disabled INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            mail_opt_out TEXT NOT NULL DEFAULT '')""",
+        """INSERT INTO users_new (id, email, name, role, school, family, password_hash,
+            disabled, created_at)
+            SELECT id, email, name, role, school, family, password_hash, disabled, created_at
+            FROM users""",
+        "DROP TABLE users",
+        "ALTER TABLE users_new RENAME TO users",
+        """CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            message_id TEXT NOT NULL UNIQUE,
+            recipient TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            message BLOB NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('queued', 'sent', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at REAL NOT NULL,
+            claimed_until REAL NOT NULL DEFAULT 0,
+            last_error TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            sent_at TEXT NOT NULL DEFAULT '')""",
+        "CREATE INDEX outbox_due ON outbox(status, next_attempt_at)",
+        """CREATE TABLE invitations (
+            id INTEGER PRIMARY KEY,
+            email TEXT NOT NULL COLLATE NOCASE,
+            name TEXT NOT NULL DEFAULT '',
+            role TEXT NOT NULL,
+            school TEXT NOT NULL DEFAULT '',
+            family TEXT NOT NULL DEFAULT '',
+            token_hash TEXT NOT NULL UNIQUE,
+            invited_by TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            expires_at REAL NOT NULL,
+            accepted_at REAL,
+            revoked_at REAL,
+            user_id INTEGER REFERENCES users(id))""",
+        "CREATE INDEX invitations_email ON invitations(email)",
+        """CREATE TABLE reset_tokens (
+            token_hash TEXT PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            created_at REAL NOT NULL,
+            expires_at REAL NOT NULL,
+            used_at REAL)""",
+        "CREATE INDEX reset_tokens_user ON reset_tokens(user_id)",
+        """CREATE TABLE follows (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            query TEXT NOT NULL DEFAULT '',
+            filters TEXT NOT NULL DEFAULT '{}',
+            created_at REAL NOT NULL,
+            last_sent_at REAL NOT NULL,
+            UNIQUE (user_id, query, filters))""",
+    ],
 ]
+# Migrations that rebuild a table others refer to run with foreign keys off (SQLite's
+# documented procedure for schema changes ALTER TABLE cannot make); 1-based numbers.
+REBUILDS = {5}
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -247,6 +318,8 @@ def migrate(store: StateStore) -> int:
             raise KBError(f"{store.path} was written by a newer version (schema {version}, "
                           f"this program knows {SCHEMA_VERSION}); upgrade the program")
         for number in range(version + 1, SCHEMA_VERSION + 1):
+            # Only settable outside a transaction; back on for the next step.
+            conn.execute(f"PRAGMA foreign_keys={'OFF' if number in REBUILDS else 'ON'}")
             conn.execute("BEGIN IMMEDIATE")
             try:
                 # Re-read inside the lock: another worker may have migrated meanwhile.
@@ -255,6 +328,10 @@ def migrate(store: StateStore) -> int:
                     continue
                 for statement in MIGRATIONS[number - 1]:
                     conn.execute(statement)
+                if number in REBUILDS:
+                    broken = conn.execute("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise KBError(f"migration {number} would break references: {broken[:3]}")
                 if number == 1:
                     conn.execute("INSERT INTO meta (key, value) VALUES ('secret', ?)",
                                  (secrets.token_hex(32),))

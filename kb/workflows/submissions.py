@@ -18,6 +18,7 @@ from kb.errors import (
     Problem,
     TooManyRequestsError,
 )
+from kb.mail.notices import Notices
 from kb.state import audit
 from kb.state.accounts import CONTRIBUTOR_ROLES, MODERATOR_ROLES, User
 from kb.state.database import StateStore, now_iso
@@ -95,6 +96,7 @@ class Workflow:
     practice_dir: Path
     check: Checker
     max_per_hour: int = 30
+    notices: Notices | None = None  # e-mail the author about decisions (issue 17)
 
     # -- reading -----------------------------------------------------------------------
     def get(self, user: User, submission_id: int) -> Submission:
@@ -216,6 +218,10 @@ class Workflow:
             audit.record(conn, user.email, "submission.submit" if status == "pending" else
                          "submission.save", f"submission:{sub_id}", f"{kind} {slug}")
             saved = _one(conn, sub_id)
+            if status == "pending" and self.notices is not None and saved is not None:
+                self.notices.submission_waiting(conn, submission_id=sub_id, slug=saved.slug,
+                                                kind=saved.kind, author_id=user.id,
+                                                author_name=user.name, family=user.family)
         assert saved is not None
         return saved, problems
 
@@ -263,6 +269,11 @@ class Workflow:
                                 f"(it is {sub.status_label.lower()})")
         audit.record(conn, moderator.email, f"submission.{status}", f"submission:{sub.id}",
                      comment[:500])
+        if self.notices is not None:
+            self.notices.submission_decided(
+                conn, submission_id=sub.id, slug=sub.slug, kind=sub.kind,
+                author_email=sub.author_email, author_name=sub.author_name,
+                moderator=moderator.name, status=status, comment=comment)
         return sub
 
     def request_changes(self, moderator: User, submission_id: int, comment: str) -> None:

@@ -7,6 +7,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from kb.errors import BadInputError, ConflictError, NotFoundError, PermissionDeniedError
+from kb.mail.notices import Notices
 from kb.state import audit
 from kb.state.accounts import CONTRIBUTOR_ROLES, MODERATOR_ROLES, User
 from kb.state.database import StateStore, now_iso
@@ -78,7 +79,7 @@ def may_see(user: User, req: SupportRequest) -> bool:
 
 
 def ask(store: StateStore, user: User, *, slug: str, school: str, family: str, kind: str,
-        message: str) -> SupportRequest:
+        message: str, notices: Notices | None = None) -> SupportRequest:
     """Send a request to the school behind write-up `slug` (its school and family given)."""
     if kind not in KINDS:
         raise BadInputError(f"kind: choose one of {', '.join(KINDS)} (got {kind[:30]!r})")
@@ -99,6 +100,9 @@ def ask(store: StateStore, user: User, *, slug: str, school: str, family: str, k
         request_id = int(cur.lastrowid or 0)
         audit.record(conn, user.email, "support.ask", f"support:{request_id}",
                      f"{kind} for {slug} ({school})")
+        if notices is not None:
+            notices.support_asked(conn, request_id=request_id, slug=slug, school=school,
+                                  asker=user.name, kind_label=KINDS[kind], message=message)
         made = _one(conn, request_id)
     assert made is not None
     return made
@@ -131,7 +135,8 @@ def visible_to(store: StateStore, user: User) -> tuple[list[SupportRequest],
 
 
 def _move(store: StateStore, user: User, request_id: int, frm: str, to: str, action: str,
-          sets: str = "", values: tuple[str, ...] = (), detail: str = "") -> SupportRequest:
+          sets: str = "", values: tuple[str, ...] = (), detail: str = "",
+          notices: Notices | None = None) -> SupportRequest:
     """Change status frm -> to, exactly once, for the receiving school only."""
     with store.write() as conn:
         req = _one(conn, request_id)
@@ -148,22 +153,30 @@ def _move(store: StateStore, user: User, request_id: int, frm: str, to: str, act
                                 f"{req.status_label.lower()}; it cannot be {action} now")
         audit.record(conn, user.email, f"support.{to}", f"support:{request_id}", detail)
         moved = _one(conn, request_id)
+        if notices is not None and moved is not None:
+            notices.support_moved(conn, request_id=request_id, slug=moved.slug,
+                                  asker_id=moved.requester_id,
+                                  status_label=moved.status_label,
+                                  reply=moved.happened_note if to == "completed" else
+                                  moved.reply)
     assert moved is not None
     return moved
 
 
-def accept(store: StateStore, user: User, request_id: int, reply: str = "") -> SupportRequest:
+def accept(store: StateStore, user: User, request_id: int, reply: str = "",
+           notices: Notices | None = None) -> SupportRequest:
     return _move(store, user, request_id, "open", "accepted", "accepted",
-                 ", reply=?", (reply.strip()[:MAX_MESSAGE],), reply[:500])
+                 ", reply=?", (reply.strip()[:MAX_MESSAGE],), reply[:500], notices)
 
 
-def decline(store: StateStore, user: User, request_id: int, reply: str = "") -> SupportRequest:
+def decline(store: StateStore, user: User, request_id: int, reply: str = "",
+            notices: Notices | None = None) -> SupportRequest:
     return _move(store, user, request_id, "open", "declined", "declined",
-                 ", reply=?", (reply.strip()[:MAX_MESSAGE],), reply[:500])
+                 ", reply=?", (reply.strip()[:MAX_MESSAGE],), reply[:500], notices)
 
 
 def complete(store: StateStore, user: User, request_id: int, happened_on: str,
-             note: str = "") -> SupportRequest:
+             note: str = "", notices: Notices | None = None) -> SupportRequest:
     """Record that accepted support took place on `happened_on` (YYYY-MM-DD)."""
     try:
         day = dt.date.fromisoformat(happened_on.strip())
@@ -176,7 +189,7 @@ def complete(store: StateStore, user: User, request_id: int, happened_on: str,
     return _move(store, user, request_id, "accepted", "completed", "recorded as completed",
                  ", happened_on=?, happened_note=?", (day.isoformat(),
                                                        note.strip()[:MAX_MESSAGE]),
-                 day.isoformat())
+                 day.isoformat(), notices)
 
 
 def counts(store: StateStore, *, slug: str | None = None,

@@ -10,6 +10,7 @@ from typing import Callable
 
 from kb.content.documents import ParseResult
 from kb.errors import BadInputError, ConflictError, NotFoundError, PermissionDeniedError
+from kb.mail.notices import Notices
 from kb.state import audit
 from kb.state.accounts import MODERATOR_ROLES, User
 from kb.state.database import StateStore, now_iso
@@ -103,7 +104,7 @@ def queue(store: StateStore) -> list[TransferReport]:
 
 
 def _decide(store: StateStore, moderator: User, report_id: int, status: str,
-            reason: str) -> TransferReport:
+            reason: str, notices: Notices | None = None) -> TransferReport:
     if not moderator.has_role(*MODERATOR_ROLES):
         raise PermissionDeniedError("only moderators can review transfer reports")
     with store.write() as conn:
@@ -119,19 +120,25 @@ def _decide(store: StateStore, moderator: User, report_id: int, status: str,
             raise ConflictError(f"transfer report {report_id} was already {found.status}")
         audit.record(conn, moderator.email, f"transfer.{status}", f"transfer:{report_id}",
                      reason[:500])
+        if notices is not None:
+            notices.transfer_decided(conn, reporter_id=found.user_id, slug=found.slug,
+                                     status=status, reason=reason)
         decided = _one(conn, report_id)
     assert decided is not None
     return decided
 
 
-def approve(store: StateStore, moderator: User, report_id: int) -> TransferReport:
-    return _decide(store, moderator, report_id, "approved", "")
+def approve(store: StateStore, moderator: User, report_id: int,
+            notices: Notices | None = None) -> TransferReport:
+    return _decide(store, moderator, report_id, "approved", "", notices)
 
 
-def reject(store: StateStore, moderator: User, report_id: int, reason: str) -> TransferReport:
+def reject(store: StateStore, moderator: User, report_id: int, reason: str,
+           notices: Notices | None = None) -> TransferReport:
     if not reason.strip():
         raise BadInputError("reason: give a reason for rejecting")
-    return _decide(store, moderator, report_id, "rejected", reason.strip()[:MAX_TEXT])
+    return _decide(store, moderator, report_id, "rejected", reason.strip()[:MAX_TEXT],
+                   notices)
 
 
 def trail(store: StateStore, slug: str) -> list[TransferReport]:

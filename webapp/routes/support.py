@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
 from kb.errors import NotFoundError
+from kb.mail.notices import Notices
 from kb.workflows import support
 from services.runtime import Services
 from webapp.deps import PostedForm, ServicesDep, SignedIn, TemplatesDep
@@ -23,7 +24,8 @@ def ask_post(slug: str, services: ServicesDep, user: SignedIn, form: PostedForm)
     doc = services.engine.document(slug)
     made = support.ask(services.state, user, slug=slug, school=doc.tags["school"][0],
                        family=doc.tags["family"][0], kind=_field(form, "kind", 30),
-                       message=_field(form, "message"))
+                       message=_field(form, "message"),
+                       notices=Notices.from_settings(services.settings))
     return RedirectResponse(f"/support/{made.id}?sent=1", status_code=303)
 
 
@@ -47,14 +49,16 @@ def support_page(request_id: int, request: Request, services: ServicesDep,
 @router.post("/support/{request_id:int}/accept")
 def accept_post(request_id: int, services: ServicesDep, user: SignedIn,
                 form: PostedForm) -> Response:
-    support.accept(services.state, user, request_id, _field(form, "reply"))
+    support.accept(services.state, user, request_id, _field(form, "reply"),
+                   Notices.from_settings(services.settings))
     return RedirectResponse(f"/support/{request_id}", status_code=303)
 
 
 @router.post("/support/{request_id:int}/decline")
 def decline_post(request_id: int, services: ServicesDep, user: SignedIn,
                  form: PostedForm) -> Response:
-    support.decline(services.state, user, request_id, _field(form, "reply"))
+    support.decline(services.state, user, request_id, _field(form, "reply"),
+                    Notices.from_settings(services.settings))
     return RedirectResponse(f"/support/{request_id}", status_code=303)
 
 
@@ -62,7 +66,7 @@ def decline_post(request_id: int, services: ServicesDep, user: SignedIn,
 def complete_post(request_id: int, services: ServicesDep, user: SignedIn,
                   form: PostedForm) -> Response:
     support.complete(services.state, user, request_id, _field(form, "happened_on", 20),
-                     _field(form, "note"))
+                     _field(form, "note"), Notices.from_settings(services.settings))
     return RedirectResponse(f"/support/{request_id}", status_code=303)
 
 

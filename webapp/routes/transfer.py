@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
+from kb.mail.notices import Notices
 from kb.workflows import transfer
 from services.moderation import promote
 from webapp.deps import Moderator, PostedForm, ServicesDep, SignedIn, TemplatesDep
@@ -39,14 +40,15 @@ def queue_page(request: Request, services: ServicesDep, templates: TemplatesDep,
 
 @router.post("/moderation/transfers/{report_id:int}/approve")
 def approve_post(report_id: int, services: ServicesDep, user: Moderator) -> Response:
-    transfer.approve(services.state, user, report_id)
+    transfer.approve(services.state, user, report_id, Notices.from_settings(services.settings))
     return RedirectResponse("/moderation/transfers?done=approved", status_code=303)
 
 
 @router.post("/moderation/transfers/{report_id:int}/reject")
 def reject_post(report_id: int, services: ServicesDep, user: Moderator,
                 form: PostedForm) -> Response:
-    transfer.reject(services.state, user, report_id, _field(form, "reason"))
+    transfer.reject(services.state, user, report_id, _field(form, "reason"),
+                    Notices.from_settings(services.settings))
     return RedirectResponse("/moderation/transfers?done=rejected", status_code=303)
 
 

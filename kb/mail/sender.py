@@ -1,0 +1,198 @@
+"""The sender: delivers queued messages over SMTP (KB_SMTP_URL) or, with no server set, writes
+them as .eml files; retries with back-off, and never sends a message marked sent again."""
+
+from __future__ import annotations
+
+import logging
+import os
+import smtplib
+import socket
+import ssl
+import threading
+import time
+from dataclasses import dataclass
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Callable, Protocol
+from urllib.parse import unquote, urlsplit
+
+from kb.errors import BadInputError
+from kb.mail import outbox
+from kb.state.database import StateStore
+
+log = logging.getLogger(__name__)
+LEASE_SECONDS = 120.0  # a claimed message is left alone this long (a send takes seconds)
+
+
+class Transport(Protocol):
+    def open(self) -> None: ...
+    def deliver(self, item: outbox.Outgoing) -> None: ...
+    def close(self) -> None: ...
+
+
+class PermanentFailure(Exception):
+    """The server refused the message for good (5xx): retrying would not help."""
+
+
+@dataclass(frozen=True)
+class SmtpTarget:
+    """KB_SMTP_URL taken apart."""
+
+    host: str
+    port: int
+    ssl: bool
+    user: str
+    password: str
+
+
+def parse_smtp_url(url: str) -> SmtpTarget:
+    """smtp://[user:pass@]host[:port] (STARTTLS when offered) or smtps:// (TLS throughout)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise BadInputError("setting KB_SMTP_URL must look like smtp://user:pass@host:587 or "
+                            f"smtps://user:pass@host:465, got scheme {parts.scheme!r}")
+    try:
+        port = parts.port or (465 if parts.scheme == "smtps" else 25)
+    except ValueError:
+        raise BadInputError("setting KB_SMTP_URL: the port is not a number") from None
+    return SmtpTarget(parts.hostname, port, parts.scheme == "smtps",
+                      unquote(parts.username or ""), unquote(parts.password or ""))
+
+
+class SmtpTransport:
+    """One SMTP connection per batch; STARTTLS when the server offers it, login when asked."""
+
+    def __init__(self, url: str, mail_from: str, timeout: float = 30.0) -> None:
+        self.target = parse_smtp_url(url)
+        self.envelope_from = parseaddr(mail_from)[1]
+        self.timeout = timeout
+        self.conn: smtplib.SMTP | None = None
+
+    def open(self) -> None:
+        t = self.target
+        context = ssl.create_default_context()
+        if t.ssl:
+            conn: smtplib.SMTP = smtplib.SMTP_SSL(t.host, t.port, timeout=self.timeout,
+                                                  context=context)
+        else:
+            conn = smtplib.SMTP(t.host, t.port, timeout=self.timeout)
+            conn.ehlo()
+            if conn.has_extn("starttls"):
+                conn.starttls(context=context)
+                conn.ehlo()
+        if t.user:
+            conn.login(t.user, t.password)
+        self.conn = conn
+
+    def deliver(self, item: outbox.Outgoing) -> None:
+        assert self.conn is not None
+        try:
+            self.conn.sendmail(self.envelope_from, [item.recipient], item.data)
+        except smtplib.SMTPRecipientsRefused as exc:
+            code, text = next(iter(exc.recipients.values()))
+            if 500 <= code < 600:
+                raise PermanentFailure(f"{code} {text.decode(errors='replace')}") from exc
+            raise
+        except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as exc:
+            if 500 <= exc.smtp_code < 600:
+                raise PermanentFailure(f"{exc.smtp_code} {exc.smtp_error!r}") from exc
+            raise
+
+    def close(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.quit()
+            except (smtplib.SMTPException, OSError):
+                self.conn.close()
+            self.conn = None
+
+
+class FileTransport:
+    """No server: each message becomes <outbox dir>/<id>-<kind>.eml (written under a temporary
+    name and renamed, so a retry replaces the same file and nothing is ever doubled)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def open(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def deliver(self, item: outbox.Outgoing) -> None:
+        target = self.folder / f"{item.id:06d}-{item.kind}.eml"
+        tmp = target.with_name(f".{target.name}.tmp")
+        # Owner-only: the files can hold invitation and reset links.
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
+            handle.write(item.data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+
+    def close(self) -> None:
+        pass
+
+
+def transport_for(smtp_url: str, mail_from: str, outbox_dir: Path) -> Transport:
+    return SmtpTransport(smtp_url, mail_from) if smtp_url else FileTransport(outbox_dir)
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    errors: list[str] | None = None
+
+
+def send_due(store: StateStore, transport: Transport, *, limit: int = 200,
+             clock: Callable[[], float] = time.time, lease: float = LEASE_SECONDS) -> SendReport:
+    """Deliver every message that is due: claim, send, mark sent, one at a time."""
+    report = SendReport(errors=[])
+    opened = False
+    for _ in range(limit):
+        item = outbox.claim(store, clock(), lease)
+        if item is None:
+            break
+        try:
+            if not opened:
+                transport.open()
+                opened = True
+            transport.deliver(item)
+        except PermanentFailure as exc:
+            outbox.mark_failed(store, item, str(exc), clock(), permanent=True)
+            report.failed += 1
+            report.errors.append(f"{item.recipient}: {exc}")  # type: ignore[union-attr]
+            continue
+        except (smtplib.SMTPException, OSError, socket.timeout) as exc:
+            status = outbox.mark_failed(store, item, f"{type(exc).__name__}: {exc}", clock(),
+                                        permanent=False)
+            report.retrying += status == "queued"
+            report.failed += status == "failed"
+            report.errors.append(f"{item.recipient}: {exc}")  # type: ignore[union-attr]
+            # A refused or broken connection: try the rest later, on a fresh connection.
+            break
+        outbox.mark_sent(store, item)
+        report.sent += 1
+    if opened:
+        transport.close()
+    return report
+
+
+def start_sender_thread(store: StateStore, make_transport: Callable[[], Transport],
+                        interval: float = 5.0) -> threading.Event:
+    """Send due messages every `interval` seconds in a daemon thread (inside `kb serve`);
+    set the returned event to stop it."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.is_set():
+            try:
+                report = send_due(store, make_transport())
+                if report.sent or report.errors:
+                    log.info("mail: %d sent, %d to retry, %d failed", report.sent,
+                             report.retrying, report.failed)
+            except Exception:  # keep the thread alive: the next round tries again
+                log.exception("mail sender round failed")
+            stop.wait(interval)
+
+    threading.Thread(target=loop, name="kb-mail-sender", daemon=True).start()
+    return stop

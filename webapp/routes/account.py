@@ -1,0 +1,80 @@
+"""The account page: name, password change (the current one required), which optional
+e-mails to get, and "sign out everywhere"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.responses import Response
+
+from kb.errors import AuthenticationError, BadInputError
+from kb.mail.notices import OPTIONAL
+from kb.state import accounts, follows
+from kb.state.accounts import User
+from services.digest import describe, search_link
+from webapp.deps import PostedForm, ServicesDep, SignedIn, TemplatesDep
+from webapp.security import session_cookie
+
+router = APIRouter(include_in_schema=False)
+DONE = {"name": "Your name is saved.", "password": "Your password is changed; every other "
+        "sign-in of your account has ended.", "mail": "Your e-mail choices are saved."}
+
+
+def _page(request: Request, services: Any, templates: TemplatesDep, user: User,
+          status: int = 200, **extra: Any) -> Response:
+    followed = [(f, describe(f, services.taxonomy, services.directory),
+                 search_link("", f)) for f in follows.follows_of(services.state, user)]
+    context = {"account": user, "choices": OPTIONAL, "follows": followed,
+               "off": accounts.mail_opt_out(services.state, user),
+               "school": services.directory.schools.get(user.school), "errors": {},
+               "done": ""}
+    context.update(extra)
+    return templates.TemplateResponse(request, "account.html", context, status_code=status)
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account_page(request: Request, services: ServicesDep, templates: TemplatesDep,
+                 user: SignedIn, done: str = "") -> Response:
+    return _page(request, services, templates, user, done=DONE.get(done, ""))
+
+
+@router.post("/account/name", response_class=HTMLResponse)
+def change_name(request: Request, services: ServicesDep, templates: TemplatesDep,
+                user: SignedIn, form: PostedForm) -> Response:
+    try:
+        accounts.set_name(services.state, user, str(form.get("name", ""))[:500])
+    except BadInputError as exc:
+        return _page(request, services, templates, user, 422, errors={"name": str(exc)})
+    return RedirectResponse("/account?done=name", status_code=303)
+
+
+@router.post("/account/password", response_class=HTMLResponse)
+def change_password(request: Request, services: ServicesDep, templates: TemplatesDep,
+                    user: SignedIn, form: PostedForm) -> Response:
+    new, confirm = str(form.get("new", ""))[:1100], str(form.get("confirm", ""))[:1100]
+    try:
+        if new != confirm:
+            raise BadInputError("new password: the two new passwords are not the same")
+        accounts.change_password(services.state, user, str(form.get("current", ""))[:1100],
+                                 new, keep_session=request.state.session_token)
+    except (BadInputError, AuthenticationError) as exc:
+        return _page(request, services, templates, user, 422, errors={"password": str(exc)})
+    return RedirectResponse("/account?done=password", status_code=303)
+
+
+@router.post("/account/notifications", response_class=HTMLResponse)
+def change_notifications(request: Request, services: ServicesDep, user: SignedIn,
+                         form: PostedForm) -> Response:
+    wanted = {str(v) for v in form.getlist("on")}
+    accounts.set_mail_opt_out(services.state, user, set(OPTIONAL) - wanted, set(OPTIONAL))
+    return RedirectResponse("/account?done=mail", status_code=303)
+
+
+@router.post("/account/sign-out-everywhere")
+def sign_out_everywhere(request: Request, services: ServicesDep, user: SignedIn) -> Response:
+    accounts.end_all_sessions(services.state, user)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(session_cookie(request), path="/")
+    return response
