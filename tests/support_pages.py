@@ -45,6 +45,8 @@ EXAMPLES = {
     "term_id": {"/subjects/": "maths", "/interventions/": "retrieval-practice"},
     "school_id": {"": "ashcombe-academy"}, "family_id": {"": "brackenford"},
     "submission_id": {"": "{pending}"}, "number": {"": "1"}, "request_id": {"": "{request}"},
+    # Invitation and reset links (issue 17): an unknown token shows the "link not valid" page.
+    "token": {"": "not-a-real-link-token"},
 }
 
 
