@@ -128,6 +128,37 @@ MIGRATIONS: list[list[str]] = [
             created_at TEXT NOT NULL)""",
         "CREATE INDEX transfer_slug ON transfer_reports(slug, status)",
     ],
+    [  # issue 18: inset-day sign-up, waiting lists and feedback (see kb/workflows/signup.py)
+        """CREATE TABLE signup_windows (
+            programme TEXT PRIMARY KEY,
+            status TEXT NOT NULL CHECK (status IN ('open', 'closed')),
+            deadline TEXT NOT NULL DEFAULT '',
+            changed_by TEXT NOT NULL,
+            changed_at TEXT NOT NULL)""",
+        # One row per teacher per session chosen; at most one place and one waiting-list
+        # entry per teacher and slot (the unique index), the order of waiting is id order.
+        """CREATE TABLE signups (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            programme TEXT NOT NULL,
+            slot TEXT NOT NULL,
+            strand TEXT NOT NULL,
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            status TEXT NOT NULL CHECK (status IN ('placed', 'waiting')),
+            created_at TEXT NOT NULL,
+            promoted_at TEXT NOT NULL DEFAULT '')""",
+        "CREATE UNIQUE INDEX signups_one ON signups(programme, slot, user_id, status)",
+        "CREATE INDEX signups_session ON signups(programme, slot, strand, status, id)",
+        """CREATE TABLE session_feedback (
+            id INTEGER PRIMARY KEY,
+            programme TEXT NOT NULL,
+            slot TEXT NOT NULL,
+            strand TEXT NOT NULL,
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            rating INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 5),
+            will_try TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            UNIQUE (programme, slot, strand, user_id))""",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -1,0 +1,106 @@
+"""The shapes of the inset-day sign-up API: a choice in, places, a teacher's day and the
+sign-up window out."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from kb.curation.programme import Programme
+from kb.workflows.attendance import Fill, MyEntry
+from kb.workflows.signup import Choice, Window
+
+
+class ChoiceIn(BaseModel):
+    slot: str = Field(max_length=10, description="the slot's start time, e.g. 09:50")
+    strand: str = Field(max_length=80, description="the strand id of the session")
+    waitlist: bool = Field(False, description="join the waiting list if the session is full")
+
+
+class CancelIn(BaseModel):
+    slot: str = Field(max_length=10)
+    status: str = Field("placed", max_length=10, description="'placed' or 'waiting'")
+
+
+class WindowIn(BaseModel):
+    status: str = Field(max_length=10, description="'open' or 'closed'")
+    deadline: str = Field("", max_length=30, description="YYYY-MM-DDTHH:MM (UTC); '' = none")
+
+
+class MoveIn(BaseModel):
+    email: str = Field(max_length=320)
+    slot: str = Field(max_length=10)
+    strand: str = Field(max_length=80)
+
+
+class ChoiceOut(BaseModel):
+    slot: str
+    strand: str
+    status: str
+    repeat: bool
+    position: int
+    left: str
+    message: str
+
+
+class CancelOut(BaseModel):
+    removed: bool
+
+
+class WindowOut(BaseModel):
+    programme: str
+    status: str
+    deadline: str
+    accepting: bool
+
+
+class PlacesOut(BaseModel):
+    slot: str
+    strand: str
+    title: str
+    room: str
+    capacity: int | None
+    placed: int
+    waiting: int
+    left: int | None
+
+
+class MineOut(BaseModel):
+    slot: str
+    placed: str
+    waiting: str
+    position: int
+
+
+class SignupOut(BaseModel):
+    window: WindowOut
+    sessions: list[PlacesOut]
+    mine: list[MineOut]
+
+
+def choice_of(choice: Choice) -> ChoiceOut:
+    return ChoiceOut(slot=choice.slot, strand=choice.strand, status=choice.status,
+                     repeat=choice.repeat, position=choice.position, left=choice.left,
+                     message=choice.message)
+
+
+def window_of(window: Window, now: str) -> WindowOut:
+    return WindowOut(programme=window.programme, status=window.status,
+                     deadline=window.deadline, accepting=window.accepting(now))
+
+
+def places_of(programme: Programme, fills: dict[tuple[str, str], Fill],
+              titles: dict[str, str]) -> list[PlacesOut]:
+    out = []
+    for slot, session in programme.sessions():
+        fill = fills[(slot.start, session.strand)]
+        out.append(PlacesOut(slot=slot.start, strand=session.strand,
+                             title=session.title or titles.get(session.collection,
+                                                               session.collection),
+                             room=programme.room_name(session.room), capacity=fill.capacity,
+                             placed=fill.placed, waiting=fill.waiting, left=fill.left))
+    return out
+
+
+def mine_of(day: dict[str, MyEntry]) -> list[MineOut]:
+    return [MineOut(slot=slot, placed=e.placed, waiting=e.waiting, position=e.position)
+            for slot, e in sorted(day.items())]
