@@ -40,7 +40,8 @@ class Window:
             return "sign-up for this programme has not opened yet"
         if self.status == "closed":
             return "sign-up for this programme is closed; ask the CPD lead to move you"
-        return (f"the deadline for changes ({self.deadline[:16].replace('T', ' ')} UTC) has passed; "
+        when = self.deadline[:16].replace("T", " ")
+        return (f"the deadline for changes ({when} UTC) has passed; "
                 "ask the CPD lead to move you")
 
 
