@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from cli.content import COMMANDS as KB_COMMANDS
 from cli.curation import COMMANDS as CURATION_COMMANDS
 from cli.index import COMMANDS as INDEXER_COMMANDS
 from kb.errors import KBError
-from kb.settings import EMBEDDERS, load_settings
+from kb.settings import EMBEDDERS, load_settings, settings_environment
 
 
 class KBGroup(click.Group):
@@ -48,17 +49,33 @@ def cli(ctx: click.Context, content_dir: Path | None, data_dir: Path | None,
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port (default 8000).")
 @click.option("--no-index", is_flag=True, help="Do not update the index before serving.")
+@click.option("--workers", default=None, type=click.IntRange(1, 64),
+              help="Worker processes (default: the number of cores).")
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None, no_index: bool) -> None:
-    """Update the index, then serve the web site and API."""
+def serve(ctx: click.Context, host: str | None, port: int | None, no_index: bool,
+          workers: int | None) -> None:
+    """Update the index, then serve the web site and API from one or more processes."""
     import uvicorn
 
-    from webapp.app import create_app
-
     settings = ctx.obj.with_overrides(host=host, port=port)
-    app = create_app(settings, update_on_start=not no_index)
-    click.echo(f"Serving on http://{settings.host}:{settings.port}")
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    workers = workers or os.cpu_count() or 1
+    click.echo(f"Serving on http://{settings.host}:{settings.port} "
+               f"({workers} worker process{'es' if workers > 1 else ''})")
+    if workers == 1:
+        from webapp.app import create_app
+
+        app = create_app(settings, update_on_start=not no_index)
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+        return
+    if not no_index:  # once, here, before the workers start (they only read generations)
+        from indexer.pipeline import index_content
+        from services.runtime import load_embedder
+
+        index_content(settings, load_embedder(settings), progress=False)
+    # Each worker builds its own app from these settings, read back from the environment.
+    os.environ.update(settings_environment(settings))
+    uvicorn.run("webapp.app:app_from_environment", factory=True, workers=workers,
+                host=settings.host, port=settings.port, log_level="info")
 
 
 for command in (KB_COMMANDS + INDEXER_COMMANDS + CURATION_COMMANDS + ADMIN_COMMANDS

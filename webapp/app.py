@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from indexer.embedders.base import Embedder
 from kb.curation.catalogue import CurationCache
-from kb.settings import Settings
+from kb.settings import Settings, load_settings
 from services.runtime import start_services
 from webapp import errors, security
 from webapp.handouts import PackCache
@@ -94,3 +94,9 @@ def create_app(settings: Settings, embedder: Embedder | None = None,
         app.include_router(module.router)
     errors.install(app)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app factory each `kb serve --workers N` process calls: settings from the KB_*
+    environment (set by the parent), index already brought up to date by the parent."""
+    return create_app(load_settings(), update_on_start=False)

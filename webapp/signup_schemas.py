@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from kb.curation.catalogue import Curation
 from kb.curation.programme import Programme
 from kb.workflows.attendance import Fill, MyEntry
 from kb.workflows.signup import Choice, Window
@@ -83,9 +84,9 @@ def choice_of(choice: Choice) -> ChoiceOut:
                      message=choice.message)
 
 
-def window_of(window: Window, now: str) -> WindowOut:
+def window_of(window: Window) -> WindowOut:
     return WindowOut(programme=window.programme, status=window.status,
-                     deadline=window.deadline, accepting=window.accepting(now))
+                     deadline=window.deadline, accepting=window.accepting())
 
 
 def places_of(programme: Programme, fills: dict[tuple[str, str], Fill],
@@ -104,3 +105,8 @@ def places_of(programme: Programme, fills: dict[tuple[str, str], Fill],
 def mine_of(day: dict[str, MyEntry]) -> list[MineOut]:
     return [MineOut(slot=slot, placed=e.placed, waiting=e.waiting, position=e.position)
             for slot, e in sorted(day.items())]
+
+
+def titles_of(curation: Curation) -> dict[str, str]:
+    """Collection slug -> title, for sessions whose programme entry gives no title."""
+    return {slug: c.title for slug, c in curation.collections.items()}

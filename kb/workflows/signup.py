@@ -32,10 +32,12 @@ class Window:
     changed_by: str = ""
     changed_at: str = ""
 
-    def accepting(self, now: str) -> bool:
+    def accepting(self, now: str = "") -> bool:
+        """True while teachers may sign up and change (now: UTC ISO time; default: now)."""
+        now = now or now_iso()
         return self.status == "open" and (not self.deadline or now < self.deadline)
 
-    def why_not(self, now: str) -> str:
+    def why_not(self) -> str:
         if self.status == "not opened":
             return "sign-up for this programme has not opened yet"
         if self.status == "closed":
@@ -154,7 +156,7 @@ def choose(store: StateStore, user: User, programme: Programme, slot: str, stran
     with store.write() as conn:
         current = _window(conn, programme.slug)
         if by is None and not current.accepting(stamp):
-            raise ConflictError(current.why_not(stamp))
+            raise ConflictError(current.why_not())
         mine = dict(conn.execute("SELECT status, strand FROM signups WHERE programme=? AND "
                                  "slot=? AND user_id=?", (programme.slug, slot, user.id)))
         if mine.get("placed") == strand:
@@ -201,7 +203,7 @@ def cancel(store: StateStore, user: User, programme: Programme, slot: str,
     with store.write() as conn:
         current = _window(conn, programme.slug)
         if not current.accepting(stamp):
-            raise ConflictError(current.why_not(stamp))
+            raise ConflictError(current.why_not())
         row = conn.execute("SELECT strand FROM signups WHERE programme=? AND slot=? AND "
                            "user_id=? AND status=?",
                            (programme.slug, slot, user.id, status)).fetchone()

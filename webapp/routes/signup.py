@@ -8,11 +8,9 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from kb.curation.catalogue import Curation
 from kb.curation.personal_day import day_calendar, personal_day
 from kb.curation.programme import Programme
 from kb.state.accounts import User
-from kb.state.database import now_iso
 from kb.workflows import attendance, signup
 from services.runtime import Services
 from webapp.context import site_url
@@ -26,6 +24,7 @@ from webapp.signup_schemas import (
     choice_of,
     mine_of,
     places_of,
+    titles_of,
     window_of,
 )
 
@@ -35,10 +34,6 @@ NOTICES = {"placed": "You have a place.", "repeat": "You already had that place.
            "waiting": "You are on the waiting list; you will get the place automatically "
                       "when someone cancels.",
            "cancelled": "Done: that is no longer on your day.", "nothing": "Nothing to cancel."}
-
-
-def titles_of(curation: Curation) -> dict[str, str]:
-    return {slug: c.title for slug, c in curation.collections.items()}
 
 
 def day_items(services: Services, programme: Programme, user: User) -> list:  # type: ignore[type-arg]
@@ -52,10 +47,9 @@ def signup_page(slug: str, request: Request, services: ServicesDep, templates: T
                 curation: CurationDep, user: SignedIn, notice: str = "") -> Response:
     programme = curation.programme(slug)
     window = signup.window(services.state, slug)
-    now = now_iso()
     return templates.TemplateResponse(request, "signup.html", {
-        "programme": programme, "window": window, "accepting": window.accepting(now),
-        "why_not": "" if window.accepting(now) else window.why_not(now),
+        "programme": programme, "window": window, "accepting": window.accepting(),
+        "why_not": "" if window.accepting() else window.why_not(),
         "fills": attendance.fills(services.state, programme),
         "mine": attendance.day_of(services.state, user.id, slug),
         "titles": titles_of(curation), "notice": NOTICES.get(notice, ""),
@@ -110,7 +104,7 @@ def api_signup(slug: str, services: ServicesDep, curation: CurationDep,
     """The sign-up window, places left in every session and your own choices."""
     programme = curation.programme(slug)
     return SignupOut(
-        window=window_of(signup.window(services.state, slug), now_iso()),
+        window=window_of(signup.window(services.state, slug)),
         sessions=places_of(programme, attendance.fills(services.state, programme),
                            titles_of(curation)),
         mine=mine_of(attendance.day_of(services.state, user.id, slug)))

@@ -12,10 +12,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from kb.errors import NotFoundError, PermissionDeniedError
 from kb.state.accounts import User, get_user
-from kb.state.database import now_iso
 from kb.workflows import attendance, signup
 from webapp.deps import CurationDep, Curator, PostedForm, ServicesDep, SignedIn, TemplatesDep
-from webapp.routes.signup import titles_of
 from webapp.signup_schemas import (
     ChoiceOut,
     MoveIn,
@@ -24,6 +22,7 @@ from webapp.signup_schemas import (
     WindowOut,
     choice_of,
     places_of,
+    titles_of,
     window_of,
 )
 
@@ -119,7 +118,7 @@ def api_window(slug: str, body: WindowIn, services: ServicesDep, curation: Curat
     """Open or close sign-up, with an optional deadline for changes (CPD leads)."""
     programme = curation.programme(slug)
     return window_of(signup.set_window(services.state, user, programme, body.status,
-                                       body.deadline), now_iso())
+                                       body.deadline))
 
 
 @api.post("/programmes/{slug}/signups/move", response_model=ChoiceOut)
