@@ -128,24 +128,22 @@ async def _teacher(client: httpx.AsyncClient, run: Run, teacher: Teacher, base: 
         return
     csrf = me.json()["csrf_token"]
     url = f"{base}/api/programmes/{PROGRAMME}/signup"
+    wishes = []
     for slot, strands in slots:
-        # Popular first columns: the earlier strands are chosen more often.
+        # Popular first columns: the first two strands are favourites more often.
         order = sorted(strands, key=lambda s: rng.random() / (1 + 2 * (strands.index(s) < 2)))
-        for rank, strand in enumerate(order):
-            answer = await _post(client, run, teacher, csrf, url, {"slot": slot,
-                                                                   "strand": strand})
-            if answer is None:
-                return
-            if answer.status_code == 200:
-                teacher.placed[slot] = strand
-                break
-            if rank == 0:  # the favourite is full: queue for it, then take another
-                queued = await _post(client, run, teacher, csrf, url, {
-                    "slot": slot, "strand": strand, "waitlist": True})
-                if queued is None:
-                    return
-                if queued.status_code == 200:
-                    teacher.waiting[slot] = strand
+        wishes.append({"slot": slot, "strands": order, "waitlist": True})
+    answer = await _post(client, run, teacher, csrf, f"{url}/day", {"wishes": wishes})
+    if answer is None:
+        return
+    if answer.status_code != 200:
+        run.errors.append(f"{url}/day: {answer.status_code} {answer.text[:120]}")
+        return
+    for got in answer.json():
+        if got["placed"]:
+            teacher.placed[got["slot"]] = got["placed"]
+        if got["waiting"]:
+            teacher.waiting[got["slot"]] = got["waiting"]
     if change_mind and teacher.placed:
         slot = rng.choice(sorted(teacher.placed))
         if rng.random() < 0.5:

@@ -12,8 +12,9 @@ from kb.state.database import StateStore
 
 
 def test_a_small_signup_bench_is_consistent_and_its_check_is_real(tmp_path: Path) -> None:
-    from bench.signup import PROGRAMME, Teacher, check, run_signup_bench
     from conftest import MODEL_CACHE, ROOT
+
+    from bench.signup import PROGRAMME, Teacher, check, run_signup_bench
 
     lines: list[str] = []
     settings = Settings(content_dir=ROOT / "content", data_dir=tmp_path / "unused",
@@ -23,9 +24,8 @@ def test_a_small_signup_bench_is_consistent_and_its_check_is_real(tmp_path: Path
     assert lines[-1].startswith("signups 60, errors 0, inconsistencies 0, p95 ")
     assert figures["signups"] == 60 and figures["errors"] == 0
     assert figures["inconsistencies"] == 0 and figures["within_limit"] == 1
-    # 60 teachers, 4 slots, at least one request each, plus the queue-and-retry of the full
-    # favourites: the rooms (14 places) really filled up
-    assert figures["requests"] > 60 * 5
+    # each teacher: /api/me and one request for the whole day, plus the 5% changing minds
+    assert figures["requests"] >= 60 * 2
     store = StateStore(tmp_path / "run" / "var" / "state.db")
     programme = load_curation(Settings(content_dir=tmp_path / "run" / "content",
                                        data_dir=tmp_path / "run" / "var")).programme(PROGRAMME)

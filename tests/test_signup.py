@@ -20,6 +20,7 @@ from kb.state.accounts import User, get_user
 from kb.state.database import StateStore, now_iso, open_state
 from kb.workflows import attendance, signup
 from kb.workflows.signup import SessionFull
+from kb.workflows.signup_day import Wish, choose_day
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -198,3 +199,27 @@ def test_workers_racing_for_the_last_places_never_overfill(day) -> None:  # type
     assert attendance.inconsistencies(store, programme) == []
     placed_users = {uid for uid, status in answers if status == "placed"}
     assert len(placed_users) == 2
+
+
+def test_a_whole_day_in_one_request_takes_the_first_place_and_queues(day) -> None:  # type: ignore
+    store, programme, _ = day
+    a, b, c = teachers(store, 3)
+    signup.choose(store, a, programme, "09:30", "english")  # english (1 place) is full
+    answers = choose_day(store, b, programme, [Wish("09:30", ("english", "maths")),
+                                               Wish("10:45", ("leaders",))])
+    assert [(x.placed, x.waiting, x.position) for x in answers] == \
+        [("maths", "english", 1), ("leaders", "", 0)]
+    assert answers[0].message == "number 1 on the waiting list for english; a place in maths"
+    no_queue = choose_day(store, c, programme, [Wish("09:30", ("english",), waitlist=False)])
+    assert (no_queue[0].placed, no_queue[0].waiting) == ("", "")
+    assert "no session you listed has a place" in no_queue[0].message
+    again = choose_day(store, b, programme, [Wish("09:30", ("english", "maths"))])
+    assert (again[0].placed, again[0].waiting) == ("maths", "english")  # a repeat: no change
+    with pytest.raises(BadInputError, match="listed twice"):
+        choose_day(store, c, programme, [Wish("09:30", ("maths",)), Wish("09:30", ("maths",))])
+    with pytest.raises(BadInputError, match="strand: there is no 'nope'"):
+        choose_day(store, c, programme, [Wish("10:45", ("leaders",)), Wish("09:30", ("nope",))])
+    assert attendance.day_of(store, c.id, "test-day") == {}  # refused before any write
+    signup.cancel(store, a, programme, "09:30")  # b moves up from the queue to english
+    assert attendance.day_of(store, b.id, "test-day")["09:30"].placed == "english"
+    assert attendance.inconsistencies(store, programme) == []

@@ -152,10 +152,19 @@ def test_json_twins_for_the_lead_and_the_teacher(day: Site) -> None:
         f"/api{DAY}/places").json()}
     assert places[("09:30", "maths")]["left"] == 0
     assert places[("09:30", "english")]["capacity"] is None
+    day_answer = day.client("cara@example.org")
+    ctoken = day_answer.get("/api/me").json()["csrf_token"]
+    both = day_answer.post(f"/api{DAY}/signup/day", headers={"X-CSRF-Token": ctoken}, json={
+        "wishes": [{"slot": "09:30", "strands": ["maths", "english"]},
+                   {"slot": "10:45", "strands": ["leaders"]}]}).json()
+    assert [(x["slot"], x["placed"], x["waiting"]) for x in both] == \
+        [("09:30", "english", "maths"), ("10:45", "leaders", "")]
     cancelled = reader.post(f"/api{DAY}/signup/cancel", json={"slot": "09:30"},
                             headers={"X-CSRF-Token": rtoken})
     assert cancelled.json() == {"removed": True}
-    assert attendance.fills(day.store, day_programme(day))[("09:30", "maths")].placed == 0
+    # the reader's place went to Cara, first in the queue; her English place is free again
+    fills = attendance.fills(day.store, day_programme(day))
+    assert (fills[("09:30", "maths")].placed, fills[("09:30", "english")].placed) == (1, 0)
 
 
 def day_directory(site: Site):  # type: ignore[no-untyped-def]

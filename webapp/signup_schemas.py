@@ -17,6 +17,25 @@ class ChoiceIn(BaseModel):
     waitlist: bool = Field(False, description="join the waiting list if the session is full")
 
 
+class WishIn(BaseModel):
+    slot: str = Field(max_length=10, description="the slot's start time, e.g. 09:50")
+    strands: list[str] = Field(max_length=10, description="sessions (strand ids), favourite "
+                               "first; the first with a place is taken")
+    waitlist: bool = Field(True, description="queue for the favourite if it is full")
+
+
+class DayIn(BaseModel):
+    wishes: list[WishIn] = Field(max_length=20)
+
+
+class SlotAnswerOut(BaseModel):
+    slot: str
+    placed: str
+    waiting: str
+    position: int
+    message: str
+
+
 class CancelIn(BaseModel):
     slot: str = Field(max_length=10)
     status: str = Field("placed", max_length=10, description="'placed' or 'waiting'")

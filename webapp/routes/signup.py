@@ -12,6 +12,7 @@ from kb.curation.personal_day import day_calendar, personal_day
 from kb.curation.programme import Programme
 from kb.state.accounts import User
 from kb.workflows import attendance, signup
+from kb.workflows.signup_day import Wish, choose_day
 from services.runtime import Services
 from webapp.context import site_url
 from webapp.deps import CurationDep, PostedForm, ServicesDep, SignedIn, TemplatesDep
@@ -20,7 +21,9 @@ from webapp.signup_schemas import (
     CancelOut,
     ChoiceIn,
     ChoiceOut,
+    DayIn,
     SignupOut,
+    SlotAnswerOut,
     choice_of,
     mine_of,
     places_of,
@@ -118,6 +121,19 @@ def api_choose(slug: str, body: ChoiceIn, services: ServicesDep, curation: Curat
     programme = curation.programme(slug)
     return choice_of(signup.choose(services.state, user, programme, body.slot, body.strand,
                                    waitlist=body.waitlist))
+
+
+@api.post("/programmes/{slug}/signup/day", response_model=list[SlotAnswerOut])
+def api_choose_day(slug: str, body: DayIn, services: ServicesDep, curation: CurationDep,
+                   user: SignedIn) -> list[SlotAnswerOut]:
+    """Choose several slots at once, each with sessions in order of preference: the first
+    with a place is taken, and a full favourite is queued for (unless waitlist is false).
+    All in one transaction; 409 if sign-up is closed."""
+    programme = curation.programme(slug)
+    answers = choose_day(services.state, user, programme, [
+        Wish(w.slot[:10], tuple(s[:80] for s in w.strands), w.waitlist) for w in body.wishes])
+    return [SlotAnswerOut(slot=a.slot, placed=a.placed, waiting=a.waiting,
+                          position=a.position, message=a.message) for a in answers]
 
 
 @api.post("/programmes/{slug}/signup/cancel", response_model=CancelOut)
