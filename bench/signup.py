@@ -121,8 +121,13 @@ async def _post(client: httpx.AsyncClient, run: Run, teacher: Teacher, csrf: str
 async def _teacher(client: httpx.AsyncClient, run: Run, teacher: Teacher, base: str,
                    slots: list[tuple[str, list[str]]], rng: random.Random,
                    change_mind: bool) -> None:
-    me = await client.get(f"{base}/api/me", headers={"Cookie": f"kb_session={teacher.token}"})
     run.requests += 1
+    try:
+        me = await client.get(f"{base}/api/me",
+                              headers={"Cookie": f"kb_session={teacher.token}"})
+    except httpx.HTTPError as exc:
+        run.errors.append(f"/api/me: {type(exc).__name__}")
+        return
     if me.status_code != 200:
         run.errors.append(f"/api/me: {me.status_code}")
         return
@@ -167,7 +172,10 @@ async def _drive(base: str, teachers: list[Teacher], programme: Programme, ramp:
     rng = random.Random(seed)
     slots = [(s.start, [x.strand for x in s.sessions]) for s in programme.slots if s.sessions]
     gate = asyncio.Semaphore(concurrency)
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    # Idle connections are dropped after 3 s, before uvicorn closes them (after 5 s): reusing
+    # one the server is closing would fail the request with a ReadError.
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency,
+                          keepalive_expiry=3)
     started = time.perf_counter()
     async with httpx.AsyncClient(timeout=60, limits=limits) as client:
         async def one(i: int, teacher: Teacher) -> None:

@@ -25,6 +25,7 @@ from webapp.routes import (
     community,
     contribute,
     dashboard,
+    feedback,
     feeds,
     gaps,
     health,
@@ -43,8 +44,8 @@ from webapp.templating import create_templates
 # parameters keep /moderation/transfers from /moderation/{submission_id:int}, and
 # /collections/new from /collections/{slug:collection}); it is the order of /docs.
 ROUTES = (search, practices, browse, health, api_reference, community, feeds, gaps,
-          collections, programmes, signup, signup_lead, auth, contribute, transfer, dashboard,
-          moderation, support)
+          collections, programmes, signup, signup_lead, feedback, auth, contribute, transfer,
+          dashboard, moderation, support)
 
 STATIC_DIR = Path(__file__).parent / "static"
 

@@ -1,5 +1,5 @@
-"""The shapes of the inset-day sign-up API: a choice in, places, a teacher's day and the
-sign-up window out."""
+"""The shapes of the inset-day sign-up API: a choice in, places, a teacher's day, the
+sign-up window, feedback and the CPD lead's report out."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 from kb.curation.catalogue import Curation
 from kb.curation.programme import Programme
 from kb.workflows.attendance import Fill, MyEntry
+from kb.workflows.feedback import MAX_TRY
 from kb.workflows.signup import Choice, Window
 
 
@@ -95,6 +96,41 @@ class SignupOut(BaseModel):
     window: WindowOut
     sessions: list[PlacesOut]
     mine: list[MineOut]
+
+
+class FeedbackIn(BaseModel):
+    slot: str = Field(max_length=10)
+    strand: str = Field(max_length=80)
+    rating: int = Field(ge=1, le=5, description="1 (not useful) to 5 (very useful)")
+    will_try: str = Field("", max_length=MAX_TRY + 10)
+
+
+class SessionReportOut(BaseModel):
+    slot: str
+    strand: str
+    title: str
+    capacity: int | None
+    placed: int
+    waiting: int
+    fill_percent: int | None
+    responses: int
+    mean_rating: float | None
+    will_try: list[str]
+
+
+class StrandReportOut(BaseModel):
+    strand: str
+    title: str
+    sessions: int
+    placed: int
+    capacity: int
+    responses: int
+    mean_rating: float | None
+
+
+class ReportOut(BaseModel):
+    sessions: list[SessionReportOut]
+    strands: list[StrandReportOut]
 
 
 def choice_of(choice: Choice) -> ChoiceOut:
