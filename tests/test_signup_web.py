@@ -3,6 +3,7 @@ their day (.ics), CSRF on every form, the grid's places left, registers, and the
 
 from __future__ import annotations
 
+import io
 import shutil
 from pathlib import Path
 
@@ -121,6 +122,13 @@ def test_the_lead_closes_reopens_moves_and_reads_registers(day: Site) -> None:
     csv = day.client("cpd@example.org").get(f"{DAY}/register.csv",
                                             params={"slot": "09:30", "strand": "maths"})
     assert csv.status_code == 200 and "Rae Reader,reader@example.org" in csv.text
+    pdf = day.client("cpd@example.org").get(f"{DAY}/register.pdf",
+                                            params={"slot": "09:30", "strand": "maths"})
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    from pypdf import PdfReader  # the test extra
+
+    text = PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
+    assert "Register:" in text and "Rae Reader" in text
     # facilitators read their own register; other teachers may not
     add_user(day.store, day_directory(day), "ann@example.org", "correct horse battery",
              "reader", name="Ann Maths")

@@ -14,6 +14,7 @@ from kb.errors import NotFoundError, PermissionDeniedError
 from kb.state.accounts import User, get_user
 from kb.workflows import attendance, signup
 from webapp.deps import CurationDep, Curator, PostedForm, ServicesDep, SignedIn, TemplatesDep
+from webapp.handouts import download, standalone_pdf
 from webapp.signup_schemas import (
     ChoiceOut,
     MoveIn,
@@ -81,6 +82,19 @@ def register_page(slug: str, request: Request, services: ServicesDep, templates:
     return templates.TemplateResponse(request, "register.html", {
         "programme": programme, "slot": slot_obj, "session": session, "people": people,
         "title": session.title or titles_of(curation).get(session.collection, strand)})
+
+
+@pages.get("/programmes/{slug}/register.pdf")
+def register_pdf(slug: str, services: ServicesDep, templates: TemplatesDep,
+                 curation: CurationDep, user: SignedIn, slot: str = "",
+                 strand: str = "") -> Response:
+    programme, slot_obj, session, people = _register(services, curation, user, slug,
+                                                     slot[:10], strand[:80])
+    data = standalone_pdf(templates.env, "register_document.html", {
+        "programme": programme, "slot": slot_obj, "session": session, "people": people,
+        "title": session.title or titles_of(curation).get(session.collection, strand)})
+    name = f"{slug}-{slot_obj.start.replace(':', '')}-{session.strand}-register.pdf"
+    return download(data, "pdf", name)
 
 
 @pages.get("/programmes/{slug}/register.csv")
