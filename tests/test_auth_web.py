@@ -49,6 +49,8 @@ PUBLIC = {
     ("GET", "/programmes/{slug}/timetable.pdf"), ("GET", "/api/collections"),
     ("GET", "/api/collections/{slug}"), ("GET", "/api/programmes"),
     ("GET", "/api/programmes/{slug}"),
+    # Places left in each inset-day session: counts only, shown on the public grid too.
+    ("GET", "/api/programmes/{slug}/places"),
 }
 
 

@@ -100,6 +100,7 @@ BENCH_OPTIONS = {
     "api": {"--requests"},
     "scale": {"--sizes", "--queries", "--corpus", "--random-base", "--plot", "--json"},
     "embedders": {"--corpus", "--limit", "--json"},
+    "signup": {"--teachers", "--ramp", "--within", "--workers", "--concurrency"},
 }
 
 
