@@ -162,4 +162,31 @@ def embedders(ctx: click.Context, corpora: tuple[Path, ...], limit: int, as_json
     click.echo("\n".join(json.dumps(row) for row in rows) if as_json else format_table(rows))
 
 
+@bench.command(short_help="The opening minute of inset-day sign-up, then a consistency check.")
+@click.option("--teachers", default=1500, show_default=True, type=click.IntRange(10, 20_000),
+              help="Teachers signing up (accounts made in a temporary data folder).")
+@click.option("--ramp", default=60.0, show_default=True, type=click.FloatRange(0, 600),
+              help="Seconds over which the teachers arrive.")
+@click.option("--within", default=120.0, show_default=True, type=click.FloatRange(1, 3600),
+              help="The time limit the run is judged against.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="Worker processes of the `kb serve` under test.")
+@click.option("--concurrency", default=64, show_default=True, type=click.IntRange(1, 1000),
+              help="Most teachers with a request in flight at once.")
+@click.pass_context
+def signup(ctx: click.Context, teachers: int, ramp: float, within: float, workers: int,
+           concurrency: int) -> None:
+    """Simulate teachers signing up for the 21-session, 4-slot bundled day (5% change their
+    minds) against a real `kb serve --workers N` on 127.0.0.1, then check the database."""
+    try:
+        from bench.signup import run_signup_bench
+    except ModuleNotFoundError as exc:  # httpx, part of the optional bench extra
+        raise click.ClickException(f"kb bench signup needs {exc.name}, which is not "
+                                   "installed: pip install 'practice-kb[bench]'") from None
+    figures = run_signup_bench(settings_of(ctx), teachers=teachers, within=within, ramp=ramp,
+                               workers=workers, concurrency=concurrency, echo=click.echo)
+    if figures["errors"] or figures["inconsistencies"]:
+        ctx.exit(1)
+
+
 COMMANDS = [evaluate_command, bench]

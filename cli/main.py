@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from cli.index import COMMANDS as INDEXER_COMMANDS
 from cli.mail import COMMANDS as MAIL_COMMANDS
 from cli.mail import USER_COMMANDS
 from kb.errors import KBError
-from kb.settings import EMBEDDERS, load_settings
+from kb.settings import EMBEDDERS, load_settings, settings_environment
 
 
 class KBGroup(click.Group):
@@ -50,28 +51,45 @@ def cli(ctx: click.Context, content_dir: Path | None, data_dir: Path | None,
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port (default 8000).")
 @click.option("--no-index", is_flag=True, help="Do not update the index before serving.")
+@click.option("--workers", default=None, type=click.IntRange(1, 64),
+              help="Worker processes (default: the number of cores).")
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None, no_index: bool) -> None:
-    """Update the index, then serve the web site and API."""
+def serve(ctx: click.Context, host: str | None, port: int | None, no_index: bool,
+          workers: int | None) -> None:
+    """Update the index, then serve the web site and API from one or more processes."""
     import uvicorn
 
+    from kb.mail.sender import start_sender_thread, transport_for
+    from kb.state.database import open_state
     from services.runtime import limit_malloc_arenas
-    from webapp.app import create_app
 
     limit_malloc_arenas()  # before the model and the request threads start
     settings = ctx.obj.with_overrides(host=host, port=port)
-    from kb.mail.sender import start_sender_thread, transport_for
-    from kb.state.database import open_state
-
-    app = create_app(settings, update_on_start=not no_index)
-    # Mail goes out off the request path: this thread drains the outbox every few seconds.
+    workers = workers or os.cpu_count() or 1
+    # Mail goes out off the request path: this thread (in the one process, or in the parent
+    # of the workers) drains the outbox every few seconds.
     stop = start_sender_thread(open_state(settings.state_path), lambda: transport_for(
         settings.smtp_url, settings.mail_from, settings.outbox_dir))
     where = "over " + settings.smtp_url.split("@")[-1] if settings.smtp_url else \
         f"as files in {settings.outbox_dir}"
-    click.echo(f"Serving on http://{settings.host}:{settings.port}; e-mail is sent {where}")
+    click.echo(f"Serving on http://{settings.host}:{settings.port} "
+               f"({workers} worker process{'es' if workers > 1 else ''}); e-mail is sent {where}")
     try:
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+        if workers == 1:
+            from webapp.app import create_app
+
+            app = create_app(settings, update_on_start=not no_index)
+            uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+            return
+        if not no_index:  # once, here, before the workers start (they only read generations)
+            from indexer.pipeline import index_content
+            from services.runtime import load_embedder
+
+            index_content(settings, load_embedder(settings), progress=False)
+        # Each worker builds its own app from these settings, read back from the environment.
+        os.environ.update(settings_environment(settings))
+        uvicorn.run("webapp.app:app_from_environment", factory=True, workers=workers,
+                    host=settings.host, port=settings.port, log_level="info")
     finally:
         stop.set()
 

@@ -197,6 +197,11 @@ def _in_range(must: str, value: Any, meta: Mapping[str, Any], raw: Any) -> Any:
     return value
 
 
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """The KB_* variables that make load_settings() rebuild these settings (for workers)."""
+    return {env_name(spec.name): str(getattr(settings, spec.name)) for spec in fields(settings)}
+
+
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
     """Build settings from defaults, then KB_* variables, then explicit overrides."""
     env = os.environ if environ is None else environ

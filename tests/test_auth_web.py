@@ -56,6 +56,8 @@ PUBLIC = {
     # the pre-session CSRF token.
     ("GET", "/invite/{token}"), ("POST", "/invite/{token}"), ("GET", "/forgot"),
     ("POST", "/forgot"), ("GET", "/reset/{token}"), ("POST", "/reset/{token}"),
+    # Places left in each inset-day session: counts only, shown on the public grid too.
+    ("GET", "/api/programmes/{slug}/places"),
 }
 
 

@@ -101,6 +101,7 @@ BENCH_OPTIONS = {
     "load": {"--minutes", "--seconds", "--rate", "--every"},
     "scale": {"--sizes", "--queries", "--corpus", "--random-base", "--plot", "--json"},
     "embedders": {"--corpus", "--limit", "--json"},
+    "signup": {"--teachers", "--ramp", "--within", "--workers", "--concurrency"},
 }
 
 

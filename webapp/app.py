@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from indexer.embedders.base import Embedder
 from kb.curation.catalogue import CurationCache
-from kb.settings import Settings
+from kb.settings import Settings, load_settings
 from services.runtime import start_services
 from webapp import errors, security
 from webapp.handouts import PackCache
@@ -29,6 +29,7 @@ from webapp.routes import (
     contribute,
     dashboard,
     downloads,
+    feedback,
     feeds,
     follows,
     gaps,
@@ -41,6 +42,8 @@ from webapp.routes import (
     programmes,
     search,
     search_tuning,
+    signup,
+    signup_lead,
     support,
     transfer,
 )
@@ -50,8 +53,9 @@ from webapp.templating import create_templates
 # parameters keep /moderation/transfers from /moderation/{submission_id:int}, and
 # /collections/new from /collections/{slug:collection}); it is the order of /docs.
 ROUTES = (search, search_tuning, practices, downloads, browse, health, api_reference, community,
-          feeds, gaps, collections, programmes, auth, account, joining, invitations, contribute,
-          transfer, dashboard, moderation, support, people, follows)
+          feeds, gaps, collections, programmes, signup, signup_lead, feedback, auth, account,
+          joining, invitations, contribute, transfer, dashboard, moderation, support, people,
+          follows)
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -104,3 +108,9 @@ def create_app(settings: Settings, embedder: Embedder | None = None,
     errors.install(app)
     app.openapi = lambda: api_schema(app)  # type: ignore[method-assign]
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app factory each `kb serve --workers N` process calls: settings from the KB_*
+    environment (set by the parent), index already brought up to date by the parent."""
+    return create_app(load_settings(), update_on_start=False)

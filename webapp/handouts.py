@@ -56,6 +56,11 @@ def _standalone(env: Environment, template: str, context: dict[str, Any]) -> str
     return env.get_template(template).render(**context, inline_css=css)
 
 
+def standalone_pdf(env: Environment, template: str, context: dict[str, Any]) -> bytes:
+    """Any self-contained page (e.g. a session's register) as a PDF."""
+    return html_to_pdf(_standalone(env, template, context))
+
+
 def handout_html(env: Environment, curation: Curation, collection: Collection,
                  site_url: str) -> str:
     """A self-contained HTML handout (styles inline), for saving or printing offline."""

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from kb.curation.timetable import build_grid
+from kb.workflows import attendance, signup
 from webapp.context import audience_context, site_url
 from webapp.deps import CurationDep, PacksDep, Repeated, ServicesDep, TemplatesDep
 from webapp.handouts import download, programme_export, timetable_context
@@ -36,9 +37,13 @@ def programme_page(slug: str, request: Request, services: ServicesDep,
     subjects, phases = parse_audience(request.query_params, services.taxonomy)
     used = [curation.collections[s.collection] for _, s in programme.sessions()]
     strand_subjects = {s for strand in programme.strands for s in strand.subjects}
+    window = signup.window(services.state, slug)
     return templates.TemplateResponse(request, "programme.html", {
         **timetable_context(curation, programme, site_url(request, services), subjects, phases),
         **audience_context(services, used, subjects, phases, strand_subjects),
+        "window": window,
+        "fills": attendance.fills(services.state, programme) if window.status != "not opened"
+        else {},
     })
 
 
