@@ -41,7 +41,7 @@ def user() -> None:
 @user.command("add")
 @click.argument("email")
 @click.option("--role", required=True, type=click.Choice(accounts.ROLES),
-              help="reader, contributor, moderator, curator or admin.")
+              help=", ".join(accounts.ROLES) + ".")
 @click.option("--school", default=None, help="School id or name (required for contributors).")
 @click.option("--name", default=None, help="Name shown on pages (default: from the e-mail).")
 @click.option("--password-stdin", is_flag=True,

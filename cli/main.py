@@ -12,6 +12,7 @@ from cli.bench import COMMANDS as BENCH_COMMANDS
 from cli.content import COMMANDS as KB_COMMANDS
 from cli.curation import COMMANDS as CURATION_COMMANDS
 from cli.index import COMMANDS as INDEXER_COMMANDS
+from cli.schools import COMMANDS as SCHOOL_COMMANDS
 from kb.errors import KBError
 from kb.settings import EMBEDDERS, load_settings
 
@@ -62,7 +63,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, no_index: bool
 
 
 for command in (KB_COMMANDS + INDEXER_COMMANDS + CURATION_COMMANDS + ADMIN_COMMANDS
-                + BENCH_COMMANDS):
+                + BENCH_COMMANDS + SCHOOL_COMMANDS):
     cli.add_command(command)
 
 

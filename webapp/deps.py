@@ -11,7 +11,7 @@ from starlette.templating import Jinja2Templates
 
 from kb.curation.catalogue import Curation
 from kb.errors import PermissionDeniedError
-from kb.state.accounts import CONTRIBUTOR_ROLES, MODERATOR_ROLES, User
+from kb.state.accounts import CHALLENGE_ROLES, CONTRIBUTOR_ROLES, MODERATOR_ROLES, ROLES, User
 from services.runtime import Services
 from webapp.errors import LoginRequired
 from webapp.handouts import PackCache
@@ -85,10 +85,11 @@ async def csrf_protect(request: Request) -> None:
     await verify_csrf(request)
 
 
-SignedIn = Annotated[User, Depends(require_role("reader", "contributor", "moderator", "curator",
-                                                "admin"))]
+SignedIn = Annotated[User, Depends(require_role(*ROLES))]
 Contributor = Annotated[User, Depends(require_role(*CONTRIBUTOR_ROLES))]
 Moderator = Annotated[User, Depends(require_role(*MODERATOR_ROLES))]
 Curator = Annotated[User, Depends(require_role("curator"))]
 # Moderators and curators alike (the gap list).
 Reviewer = Annotated[User, Depends(require_role("moderator", "curator"))]
+# Challenge leads (and admins): every school's data, triage and brokering (issue 19).
+ChallengeLead = Annotated[User, Depends(require_role(*CHALLENGE_ROLES))]

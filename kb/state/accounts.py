@@ -24,7 +24,10 @@ from kb.errors import (
 from kb.state import audit
 from kb.state.database import StateStore, now_iso
 
-ROLES = ("reader", "contributor", "moderator", "curator", "admin")
+# Every role, in one place; the users table's CHECK lists the same (a test compares them).
+ROLES = ("reader", "contributor", "moderator", "curator", "challenge-lead", "admin")
+# Who may see every school's data and broker support between schools (issue 19).
+CHALLENGE_ROLES = ("challenge-lead", "admin")
 CONTRIBUTOR_ROLES = ("contributor", "moderator", "curator", "admin")
 MODERATOR_ROLES = ("moderator", "admin")
 MIN_PASSWORD, MAX_PASSWORD = 10, 1024

@@ -128,6 +128,53 @@ MIGRATIONS: list[list[str]] = [
             created_at TEXT NOT NULL)""",
         "CREATE INDEX transfer_slug ON transfer_reports(slug, status)",
     ],
+    [  # 5 (issue 19): the challenge-lead role, school context and yearly indicators, and
+        # each school's improvement priorities (see kb/state/schooldata.py, priorities.py).
+        # The users table is rebuilt to widen its role CHECK (kb.state.accounts.ROLES).
+        """CREATE TABLE users_new (
+            id INTEGER PRIMARY KEY,
+            email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            name TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN
+                ('reader', 'contributor', 'moderator', 'curator', 'challenge-lead', 'admin')),
+            school TEXT NOT NULL DEFAULT '',
+            family TEXT NOT NULL DEFAULT '',
+            password_hash TEXT NOT NULL,
+            disabled INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL)""",
+        """INSERT INTO users_new (id, email, name, role, school, family, password_hash,
+            disabled, created_at) SELECT id, email, name, role, school, family, password_hash,
+            disabled, created_at FROM users""",
+        "DROP TABLE users",
+        "ALTER TABLE users_new RENAME TO users",
+        """CREATE TABLE school_context (
+            school TEXT PRIMARY KEY,
+            pupils INTEGER NOT NULL,
+            disadvantaged REAL NOT NULL,
+            eal REAL NOT NULL,
+            send REAL NOT NULL,
+            setting TEXT NOT NULL CHECK (setting IN ('rural', 'urban')),
+            inspection TEXT NOT NULL,
+            imported_at TEXT NOT NULL)""",
+        """CREATE TABLE school_indicators (
+            school TEXT NOT NULL,
+            year INTEGER NOT NULL,
+            indicator TEXT NOT NULL,
+            value REAL NOT NULL,
+            imported_at TEXT NOT NULL,
+            PRIMARY KEY (school, year, indicator))""",
+        """CREATE TABLE school_priorities (
+            id INTEGER PRIMARY KEY,
+            school TEXT NOT NULL,
+            family TEXT NOT NULL,
+            text TEXT NOT NULL,
+            indicator TEXT NOT NULL DEFAULT '',
+            author_id INTEGER NOT NULL REFERENCES users(id),
+            status TEXT NOT NULL CHECK (status IN ('open', 'closed')),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL)""",
+        "CREATE INDEX priorities_school ON school_priorities(school, status)",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -216,6 +263,9 @@ def migrate(store: StateStore) -> int:
         if version > SCHEMA_VERSION:
             raise KBError(f"{store.path} was written by a newer version (schema {version}, "
                           f"this program knows {SCHEMA_VERSION}); upgrade the program")
+        # Off while migrating (it cannot change inside a transaction), so a table can be
+        # rebuilt (create, copy, drop, rename) without cascading; checked before each commit.
+        conn.execute("PRAGMA foreign_keys=OFF")
         for number in range(version + 1, SCHEMA_VERSION + 1):
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -228,6 +278,9 @@ def migrate(store: StateStore) -> int:
                 if number == 1:
                     conn.execute("INSERT INTO meta (key, value) VALUES ('secret', ?)",
                                  (secrets.token_hex(32),))
+                broken = conn.execute("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise KBError(f"migration {number} would break references: {broken[:3]}")
                 conn.execute(f"PRAGMA user_version={number}")
                 conn.execute("COMMIT")
             except BaseException:
