@@ -1,0 +1,38 @@
+"""The JSON shapes of school data: context, schools like this one, triage rows and priorities."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from webapp.schemas import Writeup
+
+
+class Context(BaseModel):
+    pupils: int
+    disadvantaged_pct: float
+    eal_pct: float
+    send_pct: float
+    setting: str = Field(description="rural or urban")
+    inspection_grade: str
+
+
+class SimilarSchool(BaseModel):
+    school: str
+    name: str
+    url: str
+    phase: str
+    distance: float = Field(description="the distance over standardised context (see `rule`)")
+    reason: str = Field(description="why it is similar, in words")
+    writeups: list[Writeup]
+
+
+class SchoolProfile(BaseModel):
+    """A school, its context and the schools most like it."""
+
+    school: str
+    name: str
+    phase: str
+    family: str
+    context: Context | None
+    similar: list[SimilarSchool]
+    rule: str = Field(description="how similarity is measured")
