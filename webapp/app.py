@@ -34,6 +34,7 @@ from webapp.routes import (
     search,
     support,
     transfer,
+    triage,
 )
 from webapp.templating import create_templates
 
@@ -41,7 +42,8 @@ from webapp.templating import create_templates
 # parameters keep /moderation/transfers from /moderation/{submission_id:int}, and
 # /collections/new from /collections/{slug:collection}); it is the order of /docs.
 ROUTES = (search, practices, browse, health, api_reference, community, feeds, gaps,
-          collections, programmes, auth, contribute, transfer, dashboard, moderation, support)
+          collections, programmes, auth, contribute, transfer, dashboard, moderation, support,
+          triage)
 
 STATIC_DIR = Path(__file__).parent / "static"
 

@@ -36,3 +36,36 @@ class SchoolProfile(BaseModel):
     context: Context | None
     similar: list[SimilarSchool]
     rule: str = Field(description="how similarity is measured")
+
+
+class TriageCell(BaseModel):
+    indicator: str
+    label: str
+    year: int
+    value: float
+    change: float | None = Field(description="latest minus the year before")
+    similar_average: float | None = Field(description="the similar schools' average that year")
+    gap: float | None = Field(description="value minus similar_average")
+    better_than_similar: bool | None
+    flagged: bool
+    series: dict[str, float] = Field(description="academic year (2023/24) -> value")
+
+
+class TriageRow(BaseModel):
+    school: str
+    name: str
+    url: str
+    phase: str
+    family: str
+    similar_schools: list[str]
+    flags: list[str]
+    cells: list[TriageCell]
+
+
+class TriageResponse(BaseModel):
+    """Schools with their indicators, as the triage page shows them."""
+
+    rule: str
+    total: int = Field(description="schools before filtering")
+    filters: dict[str, str]
+    rows: list[TriageRow]
