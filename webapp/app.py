@@ -30,6 +30,7 @@ from webapp.routes import (
     health,
     moderation,
     practices,
+    priorities,
     programmes,
     search,
     support,
@@ -43,7 +44,7 @@ from webapp.templating import create_templates
 # /collections/new from /collections/{slug:collection}); it is the order of /docs.
 ROUTES = (search, practices, browse, health, api_reference, community, feeds, gaps,
           collections, programmes, auth, contribute, transfer, dashboard, moderation, support,
-          triage)
+          triage, priorities)
 
 STATIC_DIR = Path(__file__).parent / "static"
 

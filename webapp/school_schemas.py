@@ -69,3 +69,45 @@ class TriageResponse(BaseModel):
     total: int = Field(description="schools before filtering")
     filters: dict[str, str]
     rows: list[TriageRow]
+
+
+class PriorityOut(BaseModel):
+    id: int
+    url: str
+    school: str
+    text: str
+    indicator: str
+    author: str
+    status: str
+    created_at: str
+
+
+class PartnerOut(BaseModel):
+    school: str
+    name: str
+    url: str
+    score: float
+    offer_kind: str
+    offer: str
+    offer_match: float = Field(description="cosine similarity of the priority and the offer")
+    results: float | None = Field(description="rank on the indicator among its phase, best 1")
+    value: float | None
+    context: float = Field(description="1 / (1 + context distance), same phase only")
+    reason: str
+
+
+class CollectionSuggestion(BaseModel):
+    slug: str
+    url: str
+    title: str
+    match: float
+    includes: list[str] = Field(description="suggested write-ups this collection contains")
+
+
+class PriorityDetail(PriorityOut):
+    """A priority and what the product suggests for it."""
+
+    writeups: list[Writeup]
+    collections: list[CollectionSuggestion]
+    partners: list[PartnerOut]
+    ranking_rule: str

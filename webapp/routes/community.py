@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse
 from kb.content.coverage import build_coverage
 from kb.content.directory import School
 from kb.errors import BadInputError, NotFoundError
+from kb.workflows import priorities
 from kb.workflows.support import counts as support_counts
 from services.likeness import RULE, school_likeness
 from services.runtime import Services
@@ -33,7 +34,10 @@ def school_page(school_id: str, request: Request, services: ServicesDep,
                 templates: TemplatesDep) -> HTMLResponse:
     school = _school(services, school_id)
     context, similar = school_likeness(services, school.id)
+    user = getattr(request.state, "user", None)
     return templates.TemplateResponse(request, "school.html", {
+        "sees_priorities": user is not None and priorities.may_see(user, school.id,
+                                                                   school.family),
         "school": school, "family": services.directory.families[school.family],
         "docs": services.engine.documents({"school": (school.id,)}),
         "context": context, "rule": RULE,
