@@ -29,6 +29,7 @@ from webapp.routes import (
     gaps,
     health,
     moderation,
+    pairings,
     practices,
     priorities,
     programmes,
@@ -44,7 +45,7 @@ from webapp.templating import create_templates
 # /collections/new from /collections/{slug:collection}); it is the order of /docs.
 ROUTES = (search, practices, browse, health, api_reference, community, feeds, gaps,
           collections, programmes, auth, contribute, transfer, dashboard, moderation, support,
-          triage, priorities)
+          triage, priorities, pairings)
 
 STATIC_DIR = Path(__file__).parent / "static"
 

@@ -111,3 +111,31 @@ class PriorityDetail(PriorityOut):
     collections: list[CollectionSuggestion]
     partners: list[PartnerOut]
     ranking_rule: str
+
+
+class Milestone(BaseModel):
+    due: str
+    what: str
+
+
+class PairingOut(BaseModel):
+    """A brokered pairing: who supports whom on which priority, the plan and its progress."""
+
+    id: int
+    url: str
+    priority: int
+    school: str
+    partner: str
+    status: str
+    proposal: str
+    proposed_by: str
+    school_accepted: bool
+    partner_accepted: bool
+    goal: str
+    milestones: list[Milestone]
+    review_on: str
+    outcome: str
+    start_year: str
+    notes: list[dict[str, str]]
+    trend: list[dict[str, str | float]] = Field(
+        description="the supported school's indicator: year, value, before or since")

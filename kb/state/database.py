@@ -128,8 +128,9 @@ MIGRATIONS: list[list[str]] = [
             created_at TEXT NOT NULL)""",
         "CREATE INDEX transfer_slug ON transfer_reports(slug, status)",
     ],
-    [  # 5 (issue 19): the challenge-lead role, school context and yearly indicators, and
-        # each school's improvement priorities (see kb/state/schooldata.py, priorities.py).
+    [  # 5 (issue 19): the challenge-lead role, school context and yearly indicators, each
+        # school's improvement priorities and brokered pairings (kb/state/schooldata.py,
+        # kb/workflows/priorities.py and pairings.py).
         # The users table is rebuilt to widen its role CHECK (kb.state.accounts.ROLES).
         """CREATE TABLE users_new (
             id INTEGER PRIMARY KEY,
@@ -174,6 +175,34 @@ MIGRATIONS: list[list[str]] = [
             created_at TEXT NOT NULL,
             updated_at TEXT NOT NULL)""",
         "CREATE INDEX priorities_school ON school_priorities(school, status)",
+        # brokered school-to-school support for a priority (see kb/workflows/pairings.py)
+        """CREATE TABLE pairings (
+            id INTEGER PRIMARY KEY,
+            priority_id INTEGER NOT NULL REFERENCES school_priorities(id),
+            school TEXT NOT NULL,
+            family TEXT NOT NULL,
+            partner TEXT NOT NULL,
+            partner_family TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN
+                ('proposed', 'agreed', 'declined', 'reviewed')),
+            proposal TEXT NOT NULL,
+            proposed_by INTEGER NOT NULL REFERENCES users(id),
+            school_accepted_by INTEGER REFERENCES users(id),
+            partner_accepted_by INTEGER REFERENCES users(id),
+            goal TEXT NOT NULL DEFAULT '',
+            milestones TEXT NOT NULL DEFAULT '[]',
+            review_on TEXT NOT NULL DEFAULT '',
+            outcome TEXT NOT NULL DEFAULT '',
+            start_year INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL)""",
+        "CREATE INDEX pairings_schools ON pairings(school, partner)",
+        """CREATE TABLE pairing_notes (
+            id INTEGER PRIMARY KEY,
+            pairing_id INTEGER NOT NULL REFERENCES pairings(id),
+            author_id INTEGER NOT NULL REFERENCES users(id),
+            text TEXT NOT NULL,
+            created_at TEXT NOT NULL)""",
     ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -118,6 +118,16 @@ def get(store: StateStore, user: User, priority_id: int) -> Priority:
     return found
 
 
+def for_pairing(store: StateStore, priority_id: int) -> Priority:
+    """The priority behind a pairing, for people the pairing itself was checked for (the
+    partner school's staff see the priority they were asked to help with)."""
+    with store.read() as conn:
+        found = _one(conn, priority_id)
+    if found is None:
+        raise NotFoundError(f"there is no priority {priority_id}")
+    return found
+
+
 def set_status(store: StateStore, user: User, priority_id: int, status: str) -> Priority:
     """Close a priority that is done (or reopen it); the school's staff only."""
     if status not in STATUSES:
