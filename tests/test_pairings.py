@@ -157,3 +157,32 @@ def test_a_partner_declines(brokered: tuple[Site, int]) -> None:
     assert post(site, PARTNER, f"/pairings/{n}/decline").status_code == 303
     assert site.client(LEAD).get(f"/api/pairings/{n}").json()["status"] == "declined"
     assert post(site, SALTINGS, f"/pairings/{n}/accept").status_code == 409
+
+
+@pytest.mark.parametrize("email, status", [
+    (LEAD, 200), ("admin@example.org", 200), (SALTINGS, 403), ("mod@example.org", 403),
+    ("reader@example.org", 403)])
+def test_partnership_overview_counts_and_roles(brokered: tuple[Site, int], email: str,
+                                               status: int) -> None:
+    site, n = brokered
+    page, data = site.client(email).get("/partnership"), site.client(email).get(
+        "/api/partnership")
+    assert page.status_code == status and data.status_code == status
+    if status != 200:
+        return
+    body = data.json()
+    assert body["priorities_open"] == 1 and body["reviewed"] == []
+    states = {row["key"]: row["count"] for row in body["by_state"]}
+    assert states == {"proposed": 1, "agreed": 0, "declined": 0, "reviewed": 0}
+    indicators = {row["key"]: row["count"] for row in body["by_indicator"]}
+    assert indicators["persistent_absence"] == 1 and sum(indicators.values()) == 1
+    assert "<svg" in page.text and "<caption>Pairings by state</caption>" in page.text
+    post(site, SALTINGS, f"/pairings/{n}/accept")
+    post(site, PARTNER, f"/pairings/{n}/accept")
+    post(site, SALTINGS, f"/pairings/{n}/plan", goal="Calls", milestones="2027-01-10 Train",
+         review_on="2027-07-01")
+    post(site, LEAD, f"/pairings/{n}/review", outcome="It worked")
+    after = site.client(email).get("/api/partnership").json()
+    assert after["reviewed"] == [f"/api/pairings/{n}"]
+    assert after["schools_supported"] == 1 and after["schools_supporting"] == 1
+    assert "It worked" in site.client(email).get("/partnership").text

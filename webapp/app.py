@@ -30,6 +30,7 @@ from webapp.routes import (
     health,
     moderation,
     pairings,
+    partnership,
     practices,
     priorities,
     programmes,
@@ -45,7 +46,7 @@ from webapp.templating import create_templates
 # /collections/new from /collections/{slug:collection}); it is the order of /docs.
 ROUTES = (search, practices, browse, health, api_reference, community, feeds, gaps,
           collections, programmes, auth, contribute, transfer, dashboard, moderation, support,
-          triage, priorities, pairings)
+          triage, priorities, pairings, partnership)
 
 STATIC_DIR = Path(__file__).parent / "static"
 

@@ -139,3 +139,21 @@ class PairingOut(BaseModel):
     notes: list[dict[str, str]]
     trend: list[dict[str, str | float]] = Field(
         description="the supported school's indicator: year, value, before or since")
+
+
+class CountRow(BaseModel):
+    key: str
+    label: str
+    count: int
+
+
+class PartnershipOut(BaseModel):
+    """The partnership overview's lists, as the page's tables show them."""
+
+    priorities_open: int
+    priorities_closed: int
+    by_indicator: list[CountRow] = Field(description="open priorities per indicator")
+    by_state: list[CountRow] = Field(description="pairings per state")
+    reviewed: list[str] = Field(description="the reviewed pairings, as API addresses")
+    schools_supported: int
+    schools_supporting: int
