@@ -1,8 +1,4 @@
-"""School context and yearly indicators: a validated CSV import into the application database.
-
-Only school-level figures, in the shape of England's public performance tables; a file with
-any other column (a pupil's name, a pupil number) is refused, so pupil-level data never gets in.
-"""
+"""School context and yearly indicators (school-level only): a validated, all-or-nothing import."""
 
 from __future__ import annotations
 
@@ -17,6 +13,7 @@ from kb.errors import BadInputError, Problem, ValidationError
 from kb.state import audit
 from kb.state.database import StateStore, now_iso
 
+# School-level figures only: any other column (a pupil's name, number) is refused.
 MAX_CSV_BYTES = 5_000_000
 SECONDARY, PRIMARY = ("secondary", "all-through"), ("primary", "all-through")
 SETTINGS = ("rural", "urban")
@@ -59,8 +56,7 @@ class CsvProblem(Problem):
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" + (f":{self.column}" if self.column else "")
-        field = f" [{self.field}]" if self.field else ""
-        return f"{where}:{field} {self.message}"
+        return f"{where}:" + (f" [{self.field}]" if self.field else "") + f" {self.message}"
 
 
 @dataclass(frozen=True)
@@ -128,7 +124,7 @@ class _Reader:
         return None
 
 
-def _rows(text: str, name: str, reader: _Reader) -> tuple[list[str], list[tuple[int, list[str]]]]:
+def _rows(text: str, reader: _Reader) -> tuple[list[str], list[tuple[int, list[str]]]]:
     parsed = csv.reader(io.StringIO(text, newline=""))
     try:
         header = [h.strip().lower() for h in next(parsed)]
@@ -136,11 +132,9 @@ def _rows(text: str, name: str, reader: _Reader) -> tuple[list[str], list[tuple[
         for row in parsed:
             if any(cell.strip() for cell in row):
                 rows.append((parsed.line_num, [cell.strip() for cell in row]))
-    except StopIteration:
-        reader.problem(1, 0, "", "the file is empty; it needs a header line")
-        return [], []
-    except csv.Error as exc:
-        reader.problem(parsed.line_num, 0, "", f"not readable as CSV: {exc}")
+    except (StopIteration, csv.Error) as exc:
+        reader.problem(max(parsed.line_num, 1), 0, "", f"not readable as CSV: {exc}"
+                       if isinstance(exc, csv.Error) else "the file is empty; it needs a header")
         return [], []
     return header, rows
 
@@ -171,13 +165,11 @@ def _read_context(header: list[str], rows: list[tuple[int, list[str]]],
         if len(row) != len(header):
             reader.problem(line, 0, "", f"{len(row)} cells where the header has {len(header)}")
             continue
-        school = reader.school(line, row[col["school"]])
-        values = {}
-        for field, low, high, whole in (("pupils", 1, 5000, True),
-                                        ("disadvantaged_pct", 0, 100, False),
-                                        ("eal_pct", 0, 100, False), ("send_pct", 0, 100, False)):
-            values[field] = reader.number(line, col[field] + 1, field, row[col[field]], low,
-                                          high, whole)
+        school, values = reader.school(line, row[col["school"]]), {}
+        for field, high in (("pupils", 5000), ("disadvantaged_pct", 100), ("eal_pct", 100),
+                            ("send_pct", 100)):
+            values[field] = reader.number(line, col[field] + 1, field, row[col[field]],
+                                          int(field == "pupils"), high, field == "pupils")
         setting = row[col["setting"]].lower()
         if setting not in SETTINGS:
             reader.problem(line, col["setting"] + 1, "setting",
@@ -189,7 +181,7 @@ def _read_context(header: list[str], rows: list[tuple[int, list[str]]],
         if school and school in seen:
             reader.problem(line, 1, "school", f"{school} already appears on line {seen[school]}")
             continue
-        if school is None or None in values.values() or setting not in SETTINGS or \
+        if None in (school, *values.values()) or setting not in SETTINGS or \
                 grade not in INSPECTION_GRADES:
             continue
         seen[school] = line
@@ -255,7 +247,7 @@ def import_csv(store: StateStore, directory: Directory, paths: list[Path],
             reader.problem(0, 0, "", f"larger than {MAX_CSV_BYTES} bytes")
         else:
             try:
-                header, rows = _rows(raw.decode("utf-8-sig"), str(path), reader)
+                header, rows = _rows(raw.decode("utf-8-sig"), reader)
             except UnicodeDecodeError as exc:
                 reader.problem(0, 0, "", f"not UTF-8: {exc.reason}")
                 header, rows = [], []
