@@ -11,6 +11,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 run: $(VENV)/.installed pdf-libs
 	-$(BIN)/kb validate
 	$(BIN)/kb index
+	$(BIN)/kb schools import content/data/school-context.csv content/data/school-indicators.csv
 	$(BIN)/kb serve --no-index
 
 test: $(VENV)/.installed-test browser pdf-libs axe

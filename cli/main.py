@@ -15,6 +15,7 @@ from cli.curation import COMMANDS as CURATION_COMMANDS
 from cli.index import COMMANDS as INDEXER_COMMANDS
 from cli.mail import COMMANDS as MAIL_COMMANDS
 from cli.mail import USER_COMMANDS
+from cli.schools import COMMANDS as SCHOOL_COMMANDS
 from kb.errors import KBError
 from kb.settings import EMBEDDERS, load_settings, settings_environment
 
@@ -95,7 +96,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, no_index: bool
 
 
 for command in (KB_COMMANDS + INDEXER_COMMANDS + CURATION_COMMANDS + ADMIN_COMMANDS
-                + BENCH_COMMANDS + MAIL_COMMANDS):
+                + BENCH_COMMANDS + MAIL_COMMANDS + SCHOOL_COMMANDS):
     cli.add_command(command)
 for command in USER_COMMANDS:
     ADMIN_COMMANDS[0].add_command(command)  # kb user invite / invitations / reset

@@ -41,6 +41,7 @@ PUBLIC = {
     ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/static"),
     # Reading pages for teachers: schools, families, coverage, feeds, collections, programmes.
     ("GET", "/schools/{school_id}"), ("GET", "/families"), ("GET", "/families/{family_id}"),
+    ("GET", "/api/schools/{school_id}"),  # the school page's JSON twin (issue 19)
     ("GET", "/coverage"), ("GET", "/feed.atom"),
     ("GET", "/collections"), ("GET", "/collections/{slug}"),
     ("GET", "/collections/{slug}/print"), ("GET", "/collections/{slug}/handout.pdf"),
@@ -307,7 +308,10 @@ def test_role_matrix_over_every_gated_route(site: Site) -> None:
                            text=TEXT, submit=True)[0].id)
     values = {"slug": "with-revision", "submission_id": str(pending.id), "number": "1",
               "request_id": "999999", "report_id": "999999", "writeup": SLUG,
-              "inv_id": "999999", "follow_id": "999999"}
+              "inv_id": "999999", "follow_id": "999999",
+              # issue 19: school data, priorities and pairings
+              "school_id": "ashcombe-academy", "priority_id": "999999",
+              "pairing_id": "999999"}
     for email in ROLE_PEOPLE.values():
         site.client(email)  # sign everyone in first: sessions are not what is counted
     before = _state(site)

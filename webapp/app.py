@@ -37,8 +37,11 @@ from webapp.routes import (
     invitations,
     joining,
     moderation,
+    pairings,
+    partnership,
     people,
     practices,
+    priorities,
     programmes,
     search,
     search_tuning,
@@ -46,6 +49,7 @@ from webapp.routes import (
     signup_lead,
     support,
     transfer,
+    triage,
 )
 from webapp.templating import create_templates
 
@@ -55,7 +59,7 @@ from webapp.templating import create_templates
 ROUTES = (search, search_tuning, practices, downloads, browse, health, api_reference, community,
           feeds, gaps, collections, programmes, signup, signup_lead, feedback, auth, account,
           joining, invitations, contribute, transfer, dashboard, moderation, support, people,
-          follows)
+          follows, triage, priorities, pairings, partnership)
 
 STATIC_DIR = Path(__file__).parent / "static"
 

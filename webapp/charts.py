@@ -40,3 +40,29 @@ def chart(key: str, title: str, counts: dict[str, int], months: list[str]) -> Ch
         height = round(value / top * (CHART_H - 20))
         bars.append(Bar(month, value, i * (width + BAR_GAP), CHART_H - height, width, height))
     return Chart(key, title, bars, sum(counts.get(m, 0) for m in months))
+
+
+@dataclass(frozen=True)
+class Sparkline:
+    """A small trend line (numbers only), with the words a screen reader gets instead."""
+
+    points: str
+    last_x: float
+    last_y: float
+    width: int
+    height: int
+    label: str
+
+
+def sparkline(series: tuple[tuple[int, float], ...], label: str, width: int = 96,
+              height: int = 28) -> Sparkline | None:
+    """Year-by-year values as an SVG polyline scaled to the box; None for fewer than 2."""
+    if len(series) < 2:
+        return None
+    low, high = min(v for _, v in series), max(v for _, v in series)
+    span = (high - low) or 1.0
+    step = (width - 6) / (len(series) - 1)
+    coords = [(3 + i * step, 3 + (height - 6) * (1 - (v - low) / span))
+              for i, (_, v) in enumerate(series)]
+    return Sparkline(" ".join(f"{x:.1f},{y:.1f}" for x, y in coords), round(coords[-1][0], 1),
+                     round(coords[-1][1], 1), width, height, label)

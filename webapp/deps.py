@@ -11,7 +11,7 @@ from starlette.templating import Jinja2Templates
 
 from kb.curation.catalogue import Curation
 from kb.errors import PermissionDeniedError
-from kb.state.accounts import CONTRIBUTOR_ROLES, MODERATOR_ROLES, ROLES, User
+from kb.state.accounts import CHALLENGE_ROLES, CONTRIBUTOR_ROLES, MODERATOR_ROLES, ROLES, User
 from services.runtime import Services
 from webapp.errors import LoginRequired
 from webapp.handouts import PackCache
@@ -91,3 +91,5 @@ Moderator = Annotated[User, Depends(require_role(*MODERATOR_ROLES))]
 Curator = Annotated[User, Depends(require_role("curator"))]
 # Moderators and curators alike (the gap list).
 Reviewer = Annotated[User, Depends(require_role("moderator", "curator"))]
+# Challenge leads (and admins): every school's data, triage and brokering (issue 19).
+ChallengeLead = Annotated[User, Depends(require_role(*CHALLENGE_ROLES))]

@@ -16,7 +16,7 @@ from kb.content.directory import Directory
 from kb.content.markdown import render_html
 from kb.content.taxonomy import Taxonomy
 from kb.curation.collection import Collection
-from kb.state.accounts import CONTRIBUTOR_ROLES, MODERATOR_ROLES
+from kb.state.accounts import CHALLENGE_ROLES, CONTRIBUTOR_ROLES, MODERATOR_ROLES
 from webapp.params import PARAM_OF_FIELD
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -135,6 +135,7 @@ def create_templates(taxonomy: Taxonomy, directory: Directory,
         can_moderate=lambda user: _can(user, *MODERATOR_ROLES),
         can_curate=lambda user: _can(user, "curator"),
         can_teach_search=lambda user: _can(user, "moderator", "curator"),
+        can_lead=lambda user: _can(user, *CHALLENGE_ROLES),
         collections_to_add_to=collections_to_add_to)
     if csrf_token is not None:
         env.globals["csrf_token"] = csrf_token

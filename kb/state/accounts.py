@@ -24,12 +24,17 @@ from kb.errors import (
 from kb.state import audit
 from kb.state.database import StateStore, now_iso
 
-# The one list of roles (migration 5's CHECK on users.role spells the same list). A family
-# lead contributes like a contributor and may also invite people to their family's schools.
-ROLES = ("reader", "contributor", "family-lead", "moderator", "curator", "admin")
+# The one list of roles; the users table's CHECK spells the same list (migration 7, which
+# rebuilt it last; a test compares them). A family lead contributes like a contributor and
+# may also invite people to their family's schools; a challenge lead sees every school's data
+# and brokers support between schools.
+ROLES = ("reader", "contributor", "family-lead", "moderator", "curator", "challenge-lead",
+         "admin")
 CONTRIBUTOR_ROLES = ("contributor", "family-lead", "moderator", "curator", "admin")
 # Who may send invitations: admins anywhere, family leads to their own family's schools.
 INVITER_ROLES = ("family-lead", "admin")
+# Who may see every school's data and broker support between schools (issue 19).
+CHALLENGE_ROLES = ("challenge-lead", "admin")
 MODERATOR_ROLES = ("moderator", "admin")
 MIN_PASSWORD, MAX_PASSWORD = 10, 1024
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")

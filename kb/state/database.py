@@ -197,7 +197,7 @@ MIGRATIONS: list[list[str]] = [
             last_sent_at REAL NOT NULL,
             UNIQUE (user_id, query, filters))""",
     ],
-    [  # issue 18: inset-day sign-up, waiting lists and feedback (see kb/workflows/signup.py)
+    [  # 6 (issue 18): inset-day sign-up, waiting lists and feedback (kb/workflows/signup.py)
         """CREATE TABLE signup_windows (
             programme TEXT PRIMARY KEY,
             status TEXT NOT NULL CHECK (status IN ('open', 'closed')),
@@ -228,10 +228,88 @@ MIGRATIONS: list[list[str]] = [
             created_at TEXT NOT NULL,
             UNIQUE (programme, slot, strand, user_id))""",
     ],
+    [  # 7 (issue 19): the challenge-lead role, school context and yearly indicators, each
+        # school's improvement priorities and brokered pairings (kb/state/schooldata.py,
+        # kb/workflows/priorities.py and pairings.py).
+        # The users table is rebuilt to widen its role CHECK (kb.state.accounts.ROLES).
+        """CREATE TABLE users_new (
+            id INTEGER PRIMARY KEY,
+            email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            name TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN
+                ('reader', 'contributor', 'family-lead', 'moderator', 'curator',
+                 'challenge-lead', 'admin')),
+            school TEXT NOT NULL DEFAULT '',
+            family TEXT NOT NULL DEFAULT '',
+            password_hash TEXT NOT NULL,
+            disabled INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            mail_opt_out TEXT NOT NULL DEFAULT '')""",
+        """INSERT INTO users_new (id, email, name, role, school, family, password_hash,
+            disabled, created_at, mail_opt_out) SELECT id, email, name, role, school, family,
+            password_hash, disabled, created_at, mail_opt_out FROM users""",
+        "DROP TABLE users",
+        "ALTER TABLE users_new RENAME TO users",
+        """CREATE TABLE school_context (
+            school TEXT PRIMARY KEY,
+            pupils INTEGER NOT NULL,
+            disadvantaged REAL NOT NULL,
+            eal REAL NOT NULL,
+            send REAL NOT NULL,
+            setting TEXT NOT NULL CHECK (setting IN ('rural', 'urban')),
+            inspection TEXT NOT NULL,
+            imported_at TEXT NOT NULL)""",
+        """CREATE TABLE school_indicators (
+            school TEXT NOT NULL,
+            year INTEGER NOT NULL,
+            indicator TEXT NOT NULL,
+            value REAL NOT NULL,
+            imported_at TEXT NOT NULL,
+            PRIMARY KEY (school, year, indicator))""",
+        """CREATE TABLE school_priorities (
+            id INTEGER PRIMARY KEY,
+            school TEXT NOT NULL,
+            family TEXT NOT NULL,
+            text TEXT NOT NULL,
+            indicator TEXT NOT NULL DEFAULT '',
+            author_id INTEGER NOT NULL REFERENCES users(id),
+            status TEXT NOT NULL CHECK (status IN ('open', 'closed')),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL)""",
+        "CREATE INDEX priorities_school ON school_priorities(school, status)",
+        # brokered school-to-school support for a priority (see kb/workflows/pairings.py)
+        """CREATE TABLE pairings (
+            id INTEGER PRIMARY KEY,
+            priority_id INTEGER NOT NULL REFERENCES school_priorities(id),
+            school TEXT NOT NULL,
+            family TEXT NOT NULL,
+            partner TEXT NOT NULL,
+            partner_family TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN
+                ('proposed', 'agreed', 'declined', 'reviewed')),
+            proposal TEXT NOT NULL,
+            proposed_by INTEGER NOT NULL REFERENCES users(id),
+            school_accepted_by INTEGER REFERENCES users(id),
+            partner_accepted_by INTEGER REFERENCES users(id),
+            goal TEXT NOT NULL DEFAULT '',
+            milestones TEXT NOT NULL DEFAULT '[]',
+            review_on TEXT NOT NULL DEFAULT '',
+            outcome TEXT NOT NULL DEFAULT '',
+            start_year INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL)""",
+        "CREATE INDEX pairings_schools ON pairings(school, partner)",
+        """CREATE TABLE pairing_notes (
+            id INTEGER PRIMARY KEY,
+            pairing_id INTEGER NOT NULL REFERENCES pairings(id),
+            author_id INTEGER NOT NULL REFERENCES users(id),
+            text TEXT NOT NULL,
+            created_at TEXT NOT NULL)""",
+    ],
 ]
 # Migrations that rebuild a table others refer to run with foreign keys off (SQLite's
 # documented procedure for schema changes ALTER TABLE cannot make); 1-based numbers.
-REBUILDS = {5}
+REBUILDS = {5, 7}
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -1,4 +1,5 @@
-"""Pages about the people behind the write-ups: schools, families and the coverage map."""
+"""Pages about the people behind the write-ups: schools (with the schools like each one and
+its JSON twin /api/schools/<id>), families and the coverage map."""
 
 from __future__ import annotations
 
@@ -6,26 +7,64 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from kb.content.coverage import build_coverage
+from kb.content.directory import School
 from kb.errors import BadInputError, NotFoundError
+from kb.workflows import priorities
 from kb.workflows.support import counts as support_counts
+from services.likeness import RULE, school_likeness
+from services.runtime import Services
 from webapp.deps import ServicesDep, TemplatesDep
+from webapp.schemas import writeup_of
+from webapp.school_schemas import Context, SchoolProfile, SimilarSchool
 
-router = APIRouter(include_in_schema=False)
+pages = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api", tags=["api"])
+SIMILAR_WRITEUPS = 3  # write-ups shown under each similar school
 
 
-@router.get("/schools/{school_id}", response_class=HTMLResponse)
-def school_page(school_id: str, request: Request, services: ServicesDep,
-                templates: TemplatesDep) -> HTMLResponse:
+def _school(services: Services, school_id: str) -> School:
     school = services.directory.schools.get(school_id)
     if school is None:
         raise NotFoundError(f"there is no school called {school_id!r}")
+    return school
+
+
+@pages.get("/schools/{school_id}", response_class=HTMLResponse)
+def school_page(school_id: str, request: Request, services: ServicesDep,
+                templates: TemplatesDep) -> HTMLResponse:
+    school = _school(services, school_id)
+    context, similar = school_likeness(services, school.id)
+    user = getattr(request.state, "user", None)
     return templates.TemplateResponse(request, "school.html", {
+        "sees_priorities": user is not None and priorities.may_see(user, school.id,
+                                                                   school.family),
         "school": school, "family": services.directory.families[school.family],
         "docs": services.engine.documents({"school": (school.id,)}),
+        "context": context, "rule": RULE,
+        "similar": [(like, services.engine.documents({"school": (like.school.id,)})
+                     [:SIMILAR_WRITEUPS]) for like in similar],
     })
 
 
-@router.get("/families", response_class=HTMLResponse)
+@api.get("/schools/{school_id}", response_model=SchoolProfile)
+def api_school(school_id: str, services: ServicesDep) -> SchoolProfile:
+    """A school's context and the schools most like it, each with why and its write-ups."""
+    school = _school(services, school_id)
+    context, similar = school_likeness(services, school.id)
+    return SchoolProfile(
+        school=school.id, name=school.name, phase=school.phase, family=school.family,
+        context=Context(pupils=context.pupils, disadvantaged_pct=context.disadvantaged,
+                        eal_pct=context.eal, send_pct=context.send, setting=context.setting,
+                        inspection_grade=context.inspection) if context else None,
+        similar=[SimilarSchool(
+            school=like.school.id, name=like.school.name, url=f"/schools/{like.school.id}",
+            phase=like.school.phase, distance=like.distance, reason=like.reason,
+            writeups=[writeup_of(d) for d in services.engine.documents(
+                {"school": (like.school.id,)})[:SIMILAR_WRITEUPS]]) for like in similar],
+        rule=RULE)
+
+
+@pages.get("/families", response_class=HTMLResponse)
 def families_page(request: Request, services: ServicesDep,
                   templates: TemplatesDep) -> HTMLResponse:
     counts = services.engine.tag_counts("family")
@@ -34,7 +73,7 @@ def families_page(request: Request, services: ServicesDep,
     return templates.TemplateResponse(request, "families.html", {"families": families})
 
 
-@router.get("/families/{family_id}", response_class=HTMLResponse)
+@pages.get("/families/{family_id}", response_class=HTMLResponse)
 def family_page(family_id: str, request: Request, services: ServicesDep,
                 templates: TemplatesDep) -> HTMLResponse:
     family = services.directory.families.get(family_id)
@@ -51,7 +90,7 @@ def family_page(family_id: str, request: Request, services: ServicesDep,
     })
 
 
-@router.get("/coverage", response_class=HTMLResponse)
+@pages.get("/coverage", response_class=HTMLResponse)
 def coverage_page(request: Request, services: ServicesDep,
                   templates: TemplatesDep) -> HTMLResponse:
     stages = []
@@ -67,3 +106,8 @@ def coverage_page(request: Request, services: ServicesDep,
     return templates.TemplateResponse(request, "coverage.html", {
         "coverage": coverage, "stages": stages, "all_stages": vocab.terms,
     })
+
+
+router = APIRouter()
+router.include_router(pages)
+router.include_router(api)

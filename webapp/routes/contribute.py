@@ -24,6 +24,7 @@ from kb.workflows.contribution import (
     normalise_upload,
 )
 from kb.workflows.submissions import Submission
+from services.brokering import writeup_fields
 from services.contribution import preview_of, workflow
 from services.runtime import Services
 from webapp.deps import Contributor, PostedForm, ServicesDep, TemplatesDep
@@ -110,8 +111,11 @@ def handle_post(request: Request, services: Services, templates: TemplatesDep, u
 
 @pages.get("/contribute", response_class=HTMLResponse)
 def contribute_page(request: Request, services: ServicesDep, templates: TemplatesDep,
-                    user: Contributor) -> Response:
-    return _render_form(request, templates, services, blank_fields(services, user), [],
+                    user: Contributor, pairing: int | None = None) -> Response:
+    """The blank form, or (`?pairing=N`) one pre-filled from a reviewed pairing's outcome."""
+    fields = writeup_fields(services, user, pairing) if pairing else \
+        blank_fields(services, user)
+    return _render_form(request, templates, services, fields, [],
                         kind="new", action="/contribute", heading="Contribute a write-up")
 
 
