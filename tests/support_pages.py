@@ -47,6 +47,8 @@ EXAMPLES = {
     "submission_id": {"": "{pending}"}, "number": {"": "1"}, "request_id": {"": "{request}"},
     # Invitation and reset links (issue 17): an unknown token shows the "link not valid" page.
     "token": {"": "not-a-real-link-token"},
+    # School priorities and pairings (issue 19): an id nobody may see gives the 404 page.
+    "priority_id": {"": "999999"}, "pairing_id": {"": "999999"},
 }
 
 

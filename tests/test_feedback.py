@@ -43,7 +43,8 @@ def test_an_attendee_rates_a_session_and_the_lead_sees_it(attended: Site) -> Non
                                                    "csrf_token": token})
     assert changed.status_code == 303 and attended.count("session_feedback") == 1
     bad = reader.post(f"{DAY}/feedback", data={**form, "rating": "7", "csrf_token": token})
-    assert bad.status_code == 422 and "rating: choose 1 (not useful) to 5" in bad.text
+    # in plain words on the page (issue 16)
+    assert bad.status_code == 422 and "Choose 1 (not useful) to 5" in bad.text
     other = reader.post(f"{DAY}/feedback", data={**form, "strand": "english",
                                                   "csrf_token": token})
     assert other.status_code == 409 and "you had no place in the english session" in other.text

@@ -139,9 +139,10 @@ def test_outsiders_and_the_lead_cannot_accept_and_bad_plans_are_named(
     post(site, PARTNER, f"/pairings/{n}/accept")
     assert post(site, PARTNER, f"/pairings/{n}/accept").status_code == 409
     for milestones, review, words in [
-        ("next week training", "2027-07-01", "milestones: line 1 should start with a date"),
-        ("2027-01-10 Training", "July", "review_on: give the review date"),
-        ("2027-01-10 Training", "2026-12-01", "review_on: the review comes after"),
+        # in plain words on the page (issue 16): the sentence without the field's name
+        ("next week training", "2027-07-01", "Line 1 should start with a date"),
+        ("2027-01-10 Training", "July", "Give the review date"),
+        ("2027-01-10 Training", "2026-12-01", "The review comes after"),
     ]:
         bad = post(site, SALTINGS, f"/pairings/{n}/plan", goal="Goal", milestones=milestones,
                    review_on=review)

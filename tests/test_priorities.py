@@ -93,10 +93,11 @@ def test_only_the_schools_own_staff_write_or_close(school_site: Site, email: str
 
 
 @pytest.mark.parametrize("text, indicator, words", [
-    ("too short", "", "text: say what"),
-    ("x" * 700, "", "text: keep it under 600"),
-    (ABSENCE, "ks2_rwm_expected", "indicator: 'ks2_rwm_expected' is not one a secondary"),
-    (ABSENCE, "happiness", "indicator: 'happiness'"),
+    # The page shows the problem in plain words (issue 16): the sentence, without "text:".
+    ("too short", "", "Say what"),
+    ("x" * 700, "", "600 characters or fewer"),
+    (ABSENCE, "ks2_rwm_expected", "'ks2_rwm_expected' is not one a secondary"),
+    (ABSENCE, "happiness", "'happiness'"),
 ])
 def test_bad_input_is_refused_with_the_field(school_site: Site, text: str, indicator: str,
                                              words: str) -> None:

@@ -336,6 +336,13 @@ class StateStore:
         if self._keeper is None and self.path.exists():
             self._keeper = sqlite3.connect(str(self.path), check_same_thread=False)
 
+    def release(self) -> None:
+        """Close the idle connection (it is opened again on the next use), e.g. before the
+        file system is remounted or the file is copied aside."""
+        keeper, self._keeper = self._keeper, None
+        if keeper is not None:
+            keeper.close()
+
     def _connect(self) -> sqlite3.Connection:
         self._keep_open()
         # isolation_level=None: transactions are begun explicitly, never implicitly deferred.
