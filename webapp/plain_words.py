@@ -59,3 +59,28 @@ def plain_sentence(message: str) -> str:
     if match:
         return plain_message(match.group(1), match.group(2))
     return plain_message("", message)
+
+
+# Problems with an uploaded file as a whole, said so a teacher can act on them; the exact
+# wording stays in the API and `kb validate`. Other problems are already plain sentences.
+_FILE_PROBLEMS = (
+    (re.compile(r"^malformed YAML", re.IGNORECASE),
+     "the details at the top of the file (between the two --- lines) could not be read: check "
+     "that each line is 'name: value' and that quotes and brackets are closed"),
+    (re.compile(r"^not valid UTF-8", re.IGNORECASE),
+     "the file is not plain text: save it as plain text (UTF-8) and upload it again"),
+    (re.compile(r"^no front matter", re.IGNORECASE),
+     "the file does not start with the details block (a line '---', the title, summary and "
+     "other details, then '---'): start from the form instead"),
+    (re.compile(r"the limit is ([\d,]+)", re.IGNORECASE),
+     "the file is too long: split it, or trim it to under {0} bytes"),
+)
+
+
+def plain_file_problem(message: str) -> str:
+    """A problem with an uploaded file as a whole, in plain words (others pass unchanged)."""
+    for pattern, words in _FILE_PROBLEMS:
+        found = pattern.search(message)
+        if found:
+            return words.format(*found.groups())
+    return message

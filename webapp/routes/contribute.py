@@ -30,6 +30,7 @@ from services.runtime import Services
 from webapp.deps import Contributor, PostedForm, ServicesDep, TemplatesDep
 from webapp.errors import error_response
 from webapp.forms import blank_fields, fields_from_form, form_context, honeypot_filled
+from webapp.plain_words import plain_file_problem
 from webapp.submission_schemas import (
     Checked,
     PreviewIn,
@@ -145,7 +146,8 @@ def upload_post(request: Request, services: ServicesDep, templates: TemplatesDep
         return _render_form(request, templates, services, blank_fields(services, user), [],
                             status=422, kind="new", action="/contribute",
                             heading="Contribute a write-up",
-                            upload_problems=[f"{upload.filename}: {p.message}"
+                            upload_problems=[f"{upload.filename}: "
+                                             f"{plain_file_problem(p.message)}"
                                              + (f" (line {p.line})" if p.line else "")
                                              for p in problems])
     if str(form.get("action", "")) == "check":
