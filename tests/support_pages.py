@@ -13,8 +13,9 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.responses import HTMLResponse
 from support_accounts import ROLE_PEOPLE, Site, good_form
 
+from kb.content.library import load_reference
 from kb.settings import Settings
-from kb.workflows import support
+from kb.workflows import pairings, priorities, support
 from kb.workflows.contribution import Fields, build_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,8 +48,8 @@ EXAMPLES = {
     "submission_id": {"": "{pending}"}, "number": {"": "1"}, "request_id": {"": "{request}"},
     # Invitation and reset links (issue 17): an unknown token shows the "link not valid" page.
     "token": {"": "not-a-real-link-token"},
-    # School priorities and pairings (issue 19): an id nobody may see gives the 404 page.
-    "priority_id": {"": "999999"}, "pairing_id": {"": "999999"},
+    # A school's priority and a proposed pairing (issue 19), made by seed().
+    "priority_id": {"": "{priority}"}, "pairing_id": {"": "{pairing}"},
 }
 
 
@@ -66,7 +67,8 @@ def add_wide_writeup(settings: Settings) -> None:
 
 
 def seed(site: Site) -> dict[str, str]:
-    """A pending submission, an approved one (so a revision exists) and a support request."""
+    """A pending submission, an approved one (so a revision exists), a support request, and
+    a school's improvement priority with a proposed pairing (issue 19)."""
     flow = site.workflow()
     cara, mod = site.user(ROLE_PEOPLE["contributor"]), site.user(ROLE_PEOPLE["moderator"])
     text = build_text(Fields(**good_form()))
@@ -76,7 +78,17 @@ def seed(site: Site) -> dict[str, str]:
     asked = support.ask(site.store, site.user("eve@example.org"), slug=WRITEUP,
                         school="ashcombe-academy", family="brackenford", kind="visit",
                         message="Could we visit in May?")
-    return {"pending": str(pending.id), "request": str(asked.id)}
+    _, directory = load_reference(site.settings.content_dir)
+    ashcombe, eastmere = (directory.resolve_school(s) for s in ("ashcombe-academy",
+                                                                "eastmere-academy"))
+    assert ashcombe is not None and eastmere is not None
+    priority = priorities.add(site.store, cara, school=ashcombe.id, family=ashcombe.family,
+                              phase=ashcombe.phase,
+                              text="Boys' extended writing in Key Stage 4 history essays")
+    pairing = pairings.propose(site.store, site.user(ROLE_PEOPLE["admin"]), priority,
+                               eastmere.id, eastmere.family, "Eastmere's essay clinics")
+    return {"pending": str(pending.id), "request": str(asked.id),
+            "priority": str(priority.id), "pairing": str(pairing.id)}
 
 
 def _example(path: str, name: str) -> str:
