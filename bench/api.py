@@ -79,8 +79,11 @@ def run_bench(settings: Settings, requests: int = 300, echo=print) -> dict[str, 
                    HF_HUB_OFFLINE="1")
         started = time.perf_counter()
         server = subprocess.Popen(
+            # One process: its peak memory is the server's (with several workers this pid
+            # would be only their parent).
             [sys.executable, "-c", "from cli.main import main; main()", "serve", "--no-index",
-             "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+             "--workers", "1", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE)
         base = f"http://127.0.0.1:{port}"
         try:
             with httpx.Client(timeout=30) as client:

@@ -81,8 +81,10 @@ def served_copy(settings: Settings, echo: Callable[[str], None]) -> Iterator[tup
         server_log = Path(tmp) / "server.log"  # a file, not a pipe nobody reads during the run
         with open(server_log, "wb") as log_file:
             server = subprocess.Popen(
+                # One process, so the memory and open files read from /proc are the
+                # server's own (with several workers this pid would be only their parent).
                 [sys.executable, "-c", "from cli.main import main; main()", "serve",
-                 "--no-index", "--host", "127.0.0.1", "--port", str(port)],
+                 "--no-index", "--workers", "1", "--host", "127.0.0.1", "--port", str(port)],
                 env=env, stdout=subprocess.DEVNULL, stderr=log_file)
         base = f"http://127.0.0.1:{port}"
         try:
