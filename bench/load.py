@@ -20,11 +20,13 @@ import httpx
 
 from bench.api import QUERIES, _free_port
 from bench.evaluation import percentile
+from bench.load_writes import WriteLog, Writers, check_writes, create_writers, write_loop
 from indexer.embedders.factory import create_embedder
 from indexer.pipeline import index_content
 from kb.settings import Settings
 
 CLASSES = ("pages", "search", "api")
+COLUMNS = CLASSES + ("writes",)  # writes: submissions and approvals at their own fixed rate
 WEIGHTS = (70, 25, 5)  # reliability.md (c): practice/browse pages, search, API
 MAX_IN_FLIGHT = 64  # more than this outstanding means the server has fallen behind
 EXTRA_WORDS = ["year 7", "primary", "ks3", "send", "boys", "girls", "science", "english",
@@ -36,7 +38,7 @@ EXTRA_WORDS = ["year 7", "primary", "ks3", "send", "boys", "girls", "science", "
 class Window:
     """Answers collected in one reporting interval."""
 
-    times: dict[str, list[float]] = field(default_factory=lambda: {c: [] for c in CLASSES})
+    times: dict[str, list[float]] = field(default_factory=lambda: {c: [] for c in COLUMNS})
     errors: int = 0
     skipped: int = 0  # requests not sent because MAX_IN_FLIGHT were outstanding
 
@@ -60,9 +62,11 @@ def process_memory(pid: int) -> tuple[float, int]:
 
 
 @contextlib.contextmanager
-def served_copy(settings: Settings, echo: Callable[[str], None]) -> Iterator[tuple[str, int]]:
+def served_copy(settings: Settings, echo: Callable[[str], None]
+                ) -> Iterator[tuple[str, int, Writers]]:
     """Index a copy of the content folder in a temporary data folder and serve it on loopback
-    with `kb serve --no-index` in a subprocess; yields the base URL and the server's pid."""
+    with `kb serve --no-index` in a subprocess; yields the base URL, the server's pid and the
+    accounts that write during the load."""
     with tempfile.TemporaryDirectory(prefix="kb-load-") as tmp:
         work = Settings(content_dir=Path(tmp) / "content", data_dir=Path(tmp) / "var",
                         model=settings.model, embedder=settings.embedder,
@@ -71,6 +75,7 @@ def served_copy(settings: Settings, echo: Callable[[str], None]) -> Iterator[tup
         embedder = create_embedder(settings.model, settings.embedder, settings.models_dir)
         library, report = index_content(work, embedder, progress=False)
         del embedder
+        writers = create_writers(work)
         echo(f"indexed {len(library.published())} write-ups ({report.chunks_embedded} passages) "
              f"in {report.seconds:.1f}s")
         port = _free_port()
@@ -93,7 +98,7 @@ def served_copy(settings: Settings, echo: Callable[[str], None]) -> Iterator[tup
             except RuntimeError as exc:
                 tail = server_log.read_text(errors="replace")[-2000:]
                 raise RuntimeError(f"{exc}; its log ends:\n{tail}") from None
-            yield base, server.pid
+            yield base, server.pid, writers
         finally:
             server.terminate()
             try:
@@ -150,7 +155,8 @@ def search_url(rng: random.Random, subjects: list[str]) -> str:
 
 async def _drive(base: str, urls: dict[str, list[str]], subjects: list[str], seconds: float,
                  rate: float, every: float, pid: int, echo: Callable[[str], None],
-                 seed: int) -> list[dict[str, float]]:
+                 seed: int, writers: Writers, log: WriteLog,
+                 write_rates: tuple[float, float]) -> list[dict[str, float]]:
     rng = random.Random(seed)
     rows: list[dict[str, float]] = []
     window, opened = Window(), time.perf_counter()
@@ -176,6 +182,12 @@ async def _drive(base: str, urls: dict[str, list[str]], subjects: list[str], sec
         else:
             window.errors += 1
 
+    def record(kind: str, ms: float | None) -> None:
+        if ms is None:
+            window.errors += 1
+        else:
+            window.times[kind].append(ms)
+
     # Idle connections are dropped by the client before uvicorn's 5 s keep-alive timeout closes
     # them, so a request never races the server's close (a ReadError that is no server fault).
     limits = httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT,
@@ -183,6 +195,8 @@ async def _drive(base: str, urls: dict[str, list[str]], subjects: list[str], sec
     async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
         start = time.perf_counter()
         tasks: set[asyncio.Task[None]] = set()
+        writing = asyncio.create_task(write_loop(base, writers, seconds, record, log,
+                                                 *write_rates))
         sent, next_report, number = 0, start + every, 0
         while True:
             due = start + sent / rate
@@ -210,9 +224,10 @@ async def _drive(base: str, urls: dict[str, list[str]], subjects: list[str], sec
         await asyncio.sleep(max(0.0, start + seconds - time.perf_counter()))
         if tasks:
             await asyncio.wait(tasks, timeout=30)
+        await asyncio.wait_for(writing, timeout=180)
         number += 1
         rows.append(_report(number, window, time.perf_counter() - opened, pid, echo))
-    for what, count in sorted(failures.items()):
+    for what, count in sorted({**failures, **log.failures}.items()):
         echo(f"  failed: {what} x{count}")
     return rows
 
@@ -223,7 +238,8 @@ def _report(number: int, window: Window, seconds: float, pid: int,
     row: dict[str, float] = {"interval": number, "req_s": window.count() / max(seconds, 1e-9),
                              "errors": window.errors, "skipped": window.skipped,
                              "rss_mb": rss, "open_files": fds}
-    for kind in CLASSES:
+    row["writes_n"] = len(window.times["writes"])
+    for kind in COLUMNS:
         times = window.times[kind]
         for p in (50, 95, 99):
             row[f"{kind}_p{p}"] = percentile(times, p) if times else float("nan")
@@ -232,30 +248,43 @@ def _report(number: int, window: Window, seconds: float, pid: int,
 
 
 HEADER = ("   # req/s  pages p50/p95/p99 ms  search p50/p95/p99 ms  api p50/p95/p99 ms  "
-          "errors  shed  rss MB  files")
+          "writes n/p95 ms  errors  shed  rss MB  files")
 
 
 def format_row(row: dict[str, float]) -> str:
     cells = [f"{row[f'{k}_p50']:.0f}/{row[f'{k}_p95']:.0f}/{row[f'{k}_p99']:.0f}"
              for k in CLASSES]
     return (f"{int(row['interval']):4d} {row['req_s']:5.1f}  {cells[0]:>19}  {cells[1]:>20}  "
-            f"{cells[2]:>17}  {int(row['errors']):6d}  {int(row['skipped']):4d}  "
+            f"{cells[2]:>17}  {int(row['writes_n']):5d}/{row['writes_p95']:<7.0f}  "
+            f"{int(row['errors']):6d}  {int(row['skipped']):4d}  "
             f"{row['rss_mb']:6.1f}  "
             f"{int(row['open_files']):5d}")
 
 
 def run_load(settings: Settings, seconds: float, rate: float = 50.0, every: float = 60.0,
-             echo: Callable[[str], None] = print, seed: int = 15) -> dict[str, float]:
+             echo: Callable[[str], None] = print, seed: int = 15,
+             write_rates: tuple[float, float] = (5.0, 1.0)) -> dict[str, float]:
     """Serve a copy of the library and send the mixed load for `seconds`; print a line every
     `every` seconds and return the summary."""
-    with served_copy(settings, echo) as (base, pid):
+    log = WriteLog()
+    with served_copy(settings, echo) as (base, pid, writers):
         urls = targets(base)
         subjects = [u.rsplit("/", 1)[1] for u in urls["pages"] if u.startswith("/subjects/")]
         echo(f"server pid {pid} on {base}; {rate:g} req/s for {seconds:g}s "
              f"(pages/search/api {'/'.join(map(str, WEIGHTS))}%), a line every {every:g}s")
+        echo(f"writes: a contributor submits {write_rates[0]:g} write-ups a minute and a "
+             f"moderator approves {write_rates[1]:g} a minute (each approval updates the index "
+             "while the load runs)")
         echo(HEADER)
-        rows = asyncio.run(_drive(base, urls, subjects, seconds, rate, every, pid, echo, seed))
-    return summarise(rows)
+        rows = asyncio.run(_drive(base, urls, subjects, seconds, rate, every, pid, echo, seed,
+                                  writers, log, write_rates))
+        missing = check_writes(base, writers, log)
+    for what in missing:
+        echo(f"  lost: {what}")
+    summary = summarise(rows)
+    summary.update(submitted=float(len(log.submitted)), approved=float(len(log.approved)),
+                   lost=float(len(missing)))
+    return summary
 
 
 def summarise(rows: list[dict[str, float]]) -> dict[str, float]:
@@ -280,4 +309,6 @@ def format_summary(summary: dict[str, float]) -> str:
             f"{summary['worst_search_p95_ms']:.0f} ms, memory "
             f"{summary['rss_first_mb']:.0f} -> {summary['rss_last_mb']:.0f} MB "
             f"({summary['rss_growth_after_2_pct']:+.1f}% after the second interval), "
-            f"at most {int(summary['files_max'])} open files")
+            f"at most {int(summary['files_max'])} open files; writes: "
+            f"{int(summary.get('submitted', 0))} submitted, {int(summary.get('approved', 0))} "
+            f"approved, {int(summary.get('lost', 0))} lost")

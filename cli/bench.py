@@ -100,11 +100,16 @@ def api(ctx: click.Context, requests: int) -> None:
               help="Requests per second, sent open-loop whatever the answers' speed.")
 @click.option("--every", default=60.0, show_default=True, type=click.FloatRange(0.5, 3600),
               help="Seconds between report lines.")
+@click.option("--submits-per-minute", default=5.0, show_default=True,
+              type=click.FloatRange(0, 600), help="Write-ups submitted through the API.")
+@click.option("--approvals-per-minute", default=1.0, show_default=True,
+              type=click.FloatRange(0, 600), help="Submissions approved (each reindexes).")
 @click.pass_context
 def load(ctx: click.Context, minutes: float, seconds: float | None, rate: float,
-         every: float) -> None:
+         every: float, submits_per_minute: float, approvals_per_minute: float) -> None:
     """Serve a copy of the library on 127.0.0.1 and send 70% page views, 25% searches and 5% API
-    calls; print throughput, p50/p95/p99 per class, errors, server memory and open files."""
+    calls, while a contributor submits and a moderator approves; print throughput,
+    p50/p95/p99 per class, errors, server memory and open files, and check no write was lost."""
     try:
         from bench.load import format_summary, run_load
     except ModuleNotFoundError as exc:  # httpx, part of the optional bench extra
@@ -114,8 +119,11 @@ def load(ctx: click.Context, minutes: float, seconds: float | None, rate: float,
     duration = seconds if seconds is not None else minutes * 60
     if duration < 1:
         raise click.BadParameter("the run must last at least a second", param_hint="--minutes")
-    summary = run_load(settings_of(ctx), duration, rate, every, echo=click.echo)
+    summary = run_load(settings_of(ctx), duration, rate, every, echo=click.echo,
+                       write_rates=(submits_per_minute, approvals_per_minute))
     click.echo(format_summary(summary))
+    if summary["lost"] or summary["errors"]:
+        raise SystemExit(1)
 
 
 @bench.command(short_help="The vector index at growing sizes, with a plot.")
