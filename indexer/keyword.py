@@ -78,6 +78,20 @@ def highlight(conn: sqlite3.Connection, terms: list[str], chunk_ids: list[int],
     return {int(rowid): str(text) for rowid, text in rows if HIT_START in (text or "")}
 
 
+def mark_all(conn: sqlite3.Connection, terms: list[str], chunk_ids: list[int]
+             ) -> dict[int, str]:
+    """The chunks' whole text with hits marked (HIT_START/HIT_END); chunks without a hit are
+    left out."""
+    if not terms or not chunk_ids:
+        return {}
+    marks = ", ".join("?" * len(chunk_ids))
+    rows = conn.execute(
+        "SELECT rowid, highlight(chunks_fts, 2, ?, ?) FROM chunks_fts "
+        f"WHERE chunks_fts MATCH ? AND rowid IN ({marks})",
+        (HIT_START, HIT_END, match_expression(terms), *chunk_ids)).fetchall()
+    return {int(rowid): str(text) for rowid, text in rows if HIT_START in (text or "")}
+
+
 def split_marked(text: str) -> tuple[tuple[str, bool], ...]:
     """Turn a marked snippet into (text, is_hit) segments (a mark left open is plain text)."""
     first, *marked = text.split(HIT_START)

@@ -94,7 +94,8 @@ class Reasons(BaseModel):
     tags: list[NamedTag] = Field(description="tags it has that the search named (or expanded to)")
     by_meaning: bool = Field(description="its closest passage matched the search by meaning")
     passage: str = Field(description="the section the snippet comes from")
-    sentence: str = Field(description="the snippet's sentence with the most matched words")
+    sentence: str = Field(description="the snippet's sentence that answers the "
+                          "query best (by meaning, and its words)")
     recommended: bool = Field(description="pinned by a curator as a best answer to this search")
     note: str = Field(description="the curator's note on a recommended result")
 

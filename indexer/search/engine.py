@@ -22,6 +22,7 @@ from indexer.reader import IndexReader, open_reader
 from indexer.records import FILTER_FIELDS
 from indexer.search.expansion import Expanded, expanded_text
 from indexer.search.fusion import rank, ranked_slots, weighted_fusion
+from indexer.search.sentences import SentenceVectors, best_span, window
 from indexer.store import StoredDoc, load_chunks
 from kb.errors import BadInputError, NotFoundError
 
@@ -100,8 +101,9 @@ class Hit:
     matched_words: tuple[str, ...] = ()  # query words found in the write-up, as it spells them
     shared_tags: tuple[tuple[str, str], ...] = ()  # (field, term) the query named
     recommended: str | None = None  # a curator's note when this write-up is a best bet
-    # The sentence of the snippet with the most of the query's words, as character offsets
-    # into the snippet's text ((0, 0): none, e.g. a passage found by meaning alone).
+    # The sentence that answers the query best (by meaning, with a bonus for the query's
+    # words; by words alone in keyword mode), as character offsets into the snippet's text
+    # ((0, 0): none).
     best_sentence: tuple[int, int] = (0, 0)
 
 
@@ -197,6 +199,7 @@ class SearchEngine:
         self._cache: OrderedDict[tuple[str, str], SearchResults] = OrderedDict()
         self._related: dict[tuple[str, str], list[tuple[StoredDoc, float]]] = {}
         self._worker_name = f"kb-keyword-{id(self):x}"
+        self._sentences = SentenceVectors(embedder)
         self._workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix=self._worker_name)
 
     # -- generation handling -------------------------------------------------------------
@@ -522,20 +525,19 @@ class SearchEngine:
               found: _Evidence, terms: list[str], typed: np.ndarray | None,
               groups: dict[int, str], named: list[tuple[str, str]]) -> list[Hit]:
         shown = self._shown_chunks(reader, page, found, typed)
-        keyword_hits = set(found.keyword_chunks[0].tolist())
         texts = load_chunks(reader.conn(), list(shown.values()))
-        missing = [c for c in shown.values() if c in keyword_hits and c not in found.marked]
-        marked = {**found.marked, **keyword.highlight(reader.conn(), terms, missing)}
+        if typed is not None and reader.vectors is not None:
+            snippets = self._by_meaning(reader, shown, texts, terms, typed)
+        else:
+            snippets = self._by_words(reader, shown, texts, found, terms)
         hits = []
         for slot in page:
             chunk_id = shown[slot]
             heading, anchor, text = texts.get(chunk_id, ("", "", ""))
-            snippet = keyword.split_marked(marked[chunk_id]) if chunk_id in marked else \
-                _opening(text)
+            snippet, best = snippets[chunk_id]
             kw, dn = found.keyword.score[slot], found.dense.score[slot]
             doc = reader.docs[int(reader.slot_doc[slot])]
             words = tuple(dict.fromkeys(t.casefold() for t, hit in snippet if hit))
-            best = best_sentence(snippet)
             shared = tuple((f, v) for f, v in named if v in doc.tags.get(f, ()))
             score = float(scores[slot]) if np.isfinite(scores[slot]) else 0.0
             hits.append(Hit(doc, round(score, 4), heading, anchor, snippet,
@@ -543,6 +545,39 @@ class SearchEngine:
                             float(dn) if np.isfinite(dn) else None,
                             groups.get(slot, "strong"), words, shared, None, best))
         return hits
+
+    def _by_words(self, reader: IndexReader, shown: dict[int, int],
+                  texts: dict[int, tuple[str, str, str]], found: _Evidence, terms: list[str]
+                  ) -> dict[int, tuple[Segments, tuple[int, int]]]:
+        """Snippets where the keyword search put them, and the sentence with the most of the
+        query's words (keyword mode, or while search by meaning is unavailable)."""
+        keyword_hits = set(found.keyword_chunks[0].tolist())
+        missing = [c for c in shown.values() if c in keyword_hits and c not in found.marked]
+        marked = {**found.marked, **keyword.highlight(reader.conn(), terms, missing)}
+        out = {}
+        for chunk_id in shown.values():
+            snippet = keyword.split_marked(marked[chunk_id]) if chunk_id in marked else \
+                _opening(texts.get(chunk_id, ("", "", ""))[2])
+            out[chunk_id] = (snippet, best_sentence(snippet))
+        return out
+
+    def _by_meaning(self, reader: IndexReader, shown: dict[int, int],
+                    texts: dict[int, tuple[str, str, str]], terms: list[str],
+                    typed: np.ndarray) -> dict[int, tuple[Segments, tuple[int, int]]]:
+        """Snippets cut around the sentence that answers what was typed best, that sentence
+        marked (indexer.search.sentences)."""
+        chunk_ids = list(dict.fromkeys(shown.values()))
+        marked = keyword.mark_all(reader.conn(), terms, chunk_ids)
+        bodies = [texts.get(c, ("", "", ""))[2] for c in chunk_ids]
+        out = {}
+        for chunk_id, text, vectors in zip(chunk_ids, bodies, self._sentences.of(bodies)):
+            segments = keyword.split_marked(marked[chunk_id]) if chunk_id in marked else \
+                ((text, False),)
+            if "".join(t for t, _ in segments) != text:  # never mark the wrong place
+                segments = ((text, False),)
+            span = best_span(text, segments, vectors, typed)
+            out[chunk_id] = window(text, segments, span) if span else (_opening(text), (0, 0))
+        return out
 
     def _facets(self, reader: IndexReader, matched: np.ndarray,
                 filters: dict[str, tuple[str, ...]]) -> dict[str, list[FacetValue]]:
