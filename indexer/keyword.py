@@ -65,30 +65,20 @@ def keyword_search(conn: sqlite3.Connection, terms: list[str], limit: int,
 
 
 def highlight(conn: sqlite3.Connection, terms: list[str], chunk_ids: list[int],
-              tokens: int = 32) -> dict[int, str]:
-    """Snippets of the chunks' text with hits marked by HIT_START/HIT_END (one query for all);
-    chunks whose text holds no hit are left out."""
+              tokens: int | None = 32) -> dict[int, str]:
+    """The chunks' text with hits marked by HIT_START/HIT_END (one query for all): a snippet
+    of about `tokens` tokens around the hits, or the whole text when `tokens` is None; chunks
+    whose text holds no hit are left out."""
     if not terms or not chunk_ids:
         return {}
     marks = ", ".join("?" * len(chunk_ids))
+    shown = "highlight(chunks_fts, 2, ?, ?)" if tokens is None else \
+        "snippet(chunks_fts, 2, ?, ?, '…', ?)"
+    extra = () if tokens is None else (tokens,)
     rows = conn.execute(
-        "SELECT rowid, snippet(chunks_fts, 2, ?, ?, '…', ?) FROM chunks_fts "
+        f"SELECT rowid, {shown} FROM chunks_fts "
         f"WHERE chunks_fts MATCH ? AND rowid IN ({marks})",
-        (HIT_START, HIT_END, tokens, match_expression(terms), *chunk_ids)).fetchall()
-    return {int(rowid): str(text) for rowid, text in rows if HIT_START in (text or "")}
-
-
-def mark_all(conn: sqlite3.Connection, terms: list[str], chunk_ids: list[int]
-             ) -> dict[int, str]:
-    """The chunks' whole text with hits marked (HIT_START/HIT_END); chunks without a hit are
-    left out."""
-    if not terms or not chunk_ids:
-        return {}
-    marks = ", ".join("?" * len(chunk_ids))
-    rows = conn.execute(
-        "SELECT rowid, highlight(chunks_fts, 2, ?, ?) FROM chunks_fts "
-        f"WHERE chunks_fts MATCH ? AND rowid IN ({marks})",
-        (HIT_START, HIT_END, match_expression(terms), *chunk_ids)).fetchall()
+        (HIT_START, HIT_END, *extra, match_expression(terms), *chunk_ids)).fetchall()
     return {int(rowid): str(text) for rowid, text in rows if HIT_START in (text or "")}
 
 

@@ -567,7 +567,7 @@ class SearchEngine:
         """Snippets cut around the sentence that answers what was typed best, that sentence
         marked (indexer.search.sentences)."""
         chunk_ids = list(dict.fromkeys(shown.values()))
-        marked = keyword.mark_all(reader.conn(), terms, chunk_ids)
+        marked = keyword.highlight(reader.conn(), terms, chunk_ids, tokens=None)
         bodies = [texts.get(c, ("", "", ""))[2] for c in chunk_ids]
         out = {}
         for chunk_id, text, vectors in zip(chunk_ids, bodies, self._sentences.of(bodies)):
