@@ -1,4 +1,4 @@
-"""A child process for tests/test_index_crash.py: update the index of a content folder and
+"""A child process for tests/test_index_faults.py: update the index of a content folder and
 stop halfway through writing the vector file, saying so on stdout, until killed with SIGKILL.
 
     python index_children.py CONTENT_DIR DATA_DIR MODEL_CACHE
