@@ -145,3 +145,47 @@ def test_unusable_vectors_mean_keyword_search_and_one_log_line(fresh: Settings, 
     _, report = index_content(fresh, embedder, progress=False)  # and `kb index` mends it
     assert report.full, report.reason
     assert SearchEngine(fresh.index_dir, embedder).health()["semantic"] == "ok"
+
+
+def test_searches_during_rebuilds_in_the_same_process_see_whole_generations(
+        fresh: Settings, embedder) -> None:  # type: ignore
+    """Row 19: threads search while the same process publishes three new generations; no
+    search fails, and each answers from one whole generation: the write-up being edited is
+    found with its old words or its new ones, and the others are always all there."""
+    import threading
+
+    engine = SearchEngine(fresh.index_dir, embedder, reload_seconds=0)
+    query = SearchQuery("", {}, page_size=50)  # browse: every write-up
+    everyone = {h.doc.slug for h in engine.search(query).hits}
+    path = fresh.practice_dir / "weekly-quizzes-year-7-maths.md"
+    words = ["ten-question", "eleven-question", "twelve-question", "thirteen-question"]
+    stop = threading.Event()
+    failures: list[BaseException] = []
+    answers: list[tuple[str, frozenset[str], str]] = []
+
+    def keep_searching() -> None:
+        while not stop.is_set():
+            try:
+                found = engine.search(query)
+                text = engine.document("weekly-quizzes-year-7-maths").body
+                answers.append((found.generation, frozenset(h.doc.slug for h in found.hits),
+                                text))
+            except BaseException as exc:  # pragma: no cover - the failure being tested for
+                failures.append(exc)
+                return
+
+    threads = [threading.Thread(target=keep_searching) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    try:
+        for old, new in zip(words, words[1:]):
+            path.write_text(path.read_text().replace(old, new))
+            index_content(fresh, embedder, progress=False)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(60)
+    assert failures == []
+    assert len({generation for generation, _, _ in answers}) >= 2  # the swaps happened
+    assert all(slugs == everyone for _, slugs, _ in answers)
+    assert all(sum(w in text for w in words) == 1 for _, _, text in answers)
