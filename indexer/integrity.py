@@ -20,12 +20,13 @@ class CheckReport:
     rebuilt: BuildReport | None = None  # the rebuild, when one was needed and allowed
 
 
-def verify_index(settings: Settings, model: str) -> tuple[str, str | None]:
+def verify_index(settings: Settings, model: str, dim: int | None = None
+                 ) -> tuple[str, str | None]:
     """The current generation's name and what is wrong with it (None when intact)."""
     current = gens.current_generation(settings.index_dir)
     if current is None:
         return "", "there is no index yet"
-    return current.name, check_generation(current, model)
+    return current.name, check_generation(current, model, dim)
 
 
 def check_index(settings: Settings, embedder: Embedder, *, repair: bool = True,
@@ -36,7 +37,7 @@ def check_index(settings: Settings, embedder: Embedder, *, repair: bool = True,
     than patching a damaged file, and the damaged generation is never copied from.
     """
     swept = gens.sweep_interrupted(settings.index_dir)
-    name, problem = verify_index(settings, embedder.name)
+    name, problem = verify_index(settings, embedder.name, embedder.dim)
     report = CheckReport(name, problem, swept)
     if problem is not None and repair:
         _, report.rebuilt = index_content(settings, embedder, full=True, progress=progress)

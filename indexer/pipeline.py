@@ -56,13 +56,16 @@ def fingerprint(docs: list[IndexDoc]) -> str:
     return digest.hexdigest()
 
 
-def check_generation(gen_dir: Path, model: str) -> str | None:
-    """None when a generation is complete and matches the model; otherwise the reason."""
+def check_generation(gen_dir: Path, model: str, dim: int | None = None) -> str | None:
+    """None when a generation is complete and matches the model (its name and, when given,
+    the width `dim` of its vectors); otherwise the reason."""
     manifest = gens.read_manifest(gen_dir)
     if manifest is None:
         return "the index manifest is missing or unreadable"
     if manifest.get("model") != model:
         return f"the model changed ({manifest.get('model')} -> {model})"
+    if dim is not None and manifest.get("dim") != dim:
+        return f"the model gives vectors {dim} wide, the index holds {manifest.get('dim')}"
     if manifest.get("chunking") != CHUNKING or manifest.get("schema") != store.SCHEMA_VERSION:
         return "the chunking settings or store schema changed"
     if not isinstance(manifest.get("checksums"), dict):
@@ -115,7 +118,7 @@ def update_index(index_dir: Path, docs: list[IndexDoc], embedder: Embedder, *,
         current = gens.current_generation(index_dir)
         reason = ("a full rebuild was asked for" if full else
                   "there is no index yet" if current is None else
-                  check_generation(current, embedder.name))
+                  check_generation(current, embedder.name, embedder.dim))
         incremental = reason is None
         stored: dict[str, tuple[int, str]] = {}
         if incremental and current is not None:

@@ -130,11 +130,12 @@ class IndexReader:
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
-def open_reader(index_dir: Path, model: str) -> IndexReader:
+def open_reader(index_dir: Path, model: str, dim: int | None = None) -> IndexReader:
     """Load the current generation, checking its files against the manifest's checksums.
 
-    A broken or altered vector file degrades to keyword-only search; an altered search
-    database falls back to the newest older intact generation, or is refused.
+    A broken or altered vector file, or one whose vectors are not `dim` wide (the model's
+    width), degrades to keyword-only search; an altered search database falls back to the
+    newest older intact generation, or is refused.
     """
     gen_dir = gens.current_generation(index_dir)
     if gen_dir is None:
@@ -188,7 +189,12 @@ def open_reader(index_dir: Path, model: str) -> IndexReader:
     else:
         try:
             vectors = VectorIndex.load(gen_dir / gens.VECTORS, manifest.get("dim"))
-            if vectors.size != len(chunk_doc):
+            if dim is not None and vectors.dim != dim:
+                # FAISS would fail every query of the model's width (an assertion, so a 500).
+                problem = (f"{gen_dir.name}/{gens.VECTORS} holds vectors {vectors.dim} wide, "
+                           f"the model gives {dim}; keyword search only until `kb index`")
+                vectors = None
+            elif vectors.size != len(chunk_doc):
                 problem = f"{vectors.size} vectors for {len(chunk_doc)} chunks"
                 vectors = None
         except IndexUnavailableError as exc:

@@ -397,3 +397,28 @@ def test_api_restore_publishes_an_earlier_revision_again(site: Site) -> None:
     assert "54% to 61%" in site.client(None).get(f"/api/practices/{slug}").json()["body_markdown"]
     again = mod.post(f"/api/practices/{slug}/revisions/3/restore", headers=headers)
     assert again.status_code == 422 and "already the published version" in again.json()["detail"]
+
+
+# -- reliability row 27: wrong types and unknown fields in a write body -----------------------
+
+@pytest.mark.parametrize("changes, field", [
+    ({"submitt": True}, "submitt"),  # a misspelt field was silently dropped: saved, not sent
+    ({"markdown": 5}, "markdown"),
+    ({"slug": ["a", "b"]}, "slug"),
+    ({"submit": "perhaps"}, "submit"),
+])
+def test_a_write_body_with_a_wrong_type_or_unknown_field_is_422_and_stores_nothing(
+        site: Site, changes: dict[str, Any], field: str) -> None:
+    cara = site.client(CARA)
+    headers = {"X-CSRF-Token": cara.get("/api/me").json()["csrf_token"]}
+    body = {"markdown": build_text(Fields(**good_form())), "slug": "typed", "submit": True}
+    response = cara.post("/api/submissions", json={**body, **changes}, headers=headers)
+    assert response.status_code == 422 and field in response.json()["detail"], response.text
+    assert site.count("submissions") == 0
+    sub, _ = site.workflow().save(site.user(CARA), kind="new", slug="typed",
+                                  text=body["markdown"], submit=True)
+    mod = site.client("mod@example.org")
+    decided = mod.post(f"/api/moderation/{sub.id}/approve", json={"coment": "typo"},
+                       headers={"X-CSRF-Token": mod.get("/api/me").json()["csrf_token"]})
+    assert decided.status_code == 422 and "coment" in decided.json()["detail"]
+    assert site.workflow().get(site.user(CARA), sub.id).status == "pending"

@@ -56,6 +56,30 @@ def test_fields_survive_a_round_trip_through_the_text() -> None:
     assert again.body.strip() == GOOD_BODY.strip()
 
 
+YAML_LOOKALIKES = ["no", "yes", "on", "off", "null", "~", "1.10", "0o17", "2024-01-02",
+                   "12:30", ".inf", "- a", "[a]", "{a: b}", "&anchor", "*alias", "!!str x",
+                   "'quoted'", '"x"', "# comment", "a: b", "%TAG"]
+
+
+@hsettings(max_examples=150, deadline=None)
+@given(title=st.one_of(st.sampled_from(YAML_LOOKALIKES), st.text(min_size=1, max_size=80)),
+       author=st.sampled_from(YAML_LOOKALIKES))
+def test_text_that_yaml_would_coerce_survives_the_round_trip(title: str, author: str) -> None:
+    """Reliability row 3: whatever is typed into a text field comes back as the same text
+    (YAML 1.1 would read `no` as False, `1.10` as 1.1 and `2024-01-02` as a date) and is
+    valid, through the same reader `kb validate` uses."""
+    original = form(title=title, authors=f"{author}, Second Author")
+    cleaned = original.cleaned()
+    text = build_text(original)
+    again = fields_from_text(text, TAXONOMY, "x")
+    assert again is not None
+    assert (again.title, again.authors) == (cleaned.title, cleaned.authors)
+    if cleaned.title:
+        result = check_text("x", text, TAXONOMY, DIRECTORY, 256_000)
+        assert not [p for p in result.problems if p.field in ("title", "authors")], \
+            result.problems
+
+
 def test_empty_form_problems_name_their_fields() -> None:
     result = check_text("x", build_text(Fields(body=section_template())), TAXONOMY, DIRECTORY,
                         256_000)

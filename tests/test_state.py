@@ -114,6 +114,11 @@ def test_backup_while_writing_is_consistent_and_usable(tmp_path: Path) -> None:
     """Reliability row 14: a backup taken under writes passes integrity_check, and the copy
     opens as a working state database."""
     store = open_state(tmp_path / "state.db")
+    # Another worker's connection keeps the database open, so recent commits stay in the WAL
+    # (with no other connection the last close folds them into the main file, and even a
+    # plain copy of that file would look complete).
+    other_worker = sqlite3.connect(tmp_path / "state.db")
+    other_worker.execute("SELECT count(*) FROM meta").fetchone()
     stop = threading.Event()
     written = [0]
 
@@ -129,6 +134,7 @@ def test_backup_while_writing_is_consistent_and_usable(tmp_path: Path) -> None:
     try:
         time.sleep(0.2)
         (tmp_path / "copies").mkdir()
+        committed = written[0]
         report = backup(store, tmp_path / "copies")  # a folder: a dated file inside it
     finally:
         stop.set()
@@ -138,7 +144,8 @@ def test_backup_while_writing_is_consistent_and_usable(tmp_path: Path) -> None:
     assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     copied = copy.execute("SELECT count(*) FROM audit_log").fetchone()[0]
     copy.close()
-    assert 0 < copied <= written[0]
+    assert 0 < committed <= copied <= written[0]  # every commit made before the backup began
+    other_worker.close()
     assert open_state(report.path).schema_version() == state.SCHEMA_VERSION
     assert not list((tmp_path / "copies").glob(".*.tmp"))
     with pytest.raises(BadInputError, match="already exists"):

@@ -60,6 +60,18 @@ def test_hostile_queries_make_valid_fts_expressions(query: str) -> None:
         conn.execute("SELECT rowid FROM t WHERE t MATCH ?", (match_expression(terms),)).fetchall()
 
 
+@pytest.mark.parametrize("terms", [["AND"], ["NEAR(a"], ['a"b'], ["title:foo"], ["-x"],
+                                   ["*"], ["OR", "NOT"], ["multi-agent"]])
+def test_match_expression_quotes_every_term_even_past_query_terms(terms: list[str]) -> None:
+    """Reliability row 28, second line of defence: query_terms already keeps only words, but
+    match_expression alone must also turn FTS5 syntax into literal strings (the unquoted join
+    passed every other test, because no operator survives query_terms)."""
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE VIRTUAL TABLE t USING fts5(text)")
+    conn.execute("INSERT INTO t VALUES ('and near title foo x or not multi agent')")
+    conn.execute("SELECT rowid FROM t WHERE t MATCH ?", (match_expression(terms),)).fetchall()
+
+
 def test_query_terms_drop_stop_words_but_keep_a_stop_word_only_query() -> None:
     assert query_terms("How do we improve the attendance of boys?") == [
         "improve", "attendance", "boys"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from indexer.records import from_document
 from indexer.search.engine import Hit, SearchResults
@@ -413,9 +413,16 @@ def programme_detail_of(programme: Programme, grid: Grid) -> ProgrammeDetail:
         timetable_pdf_url=f"/programmes/{programme.slug}/timetable.pdf")
 
 
+class BodyIn(BaseModel):
+    """Every JSON request body: a field the API does not know is refused with a 422 naming it
+    (reliability row 27), so a misspelt `submitt` is never silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 # -- accounts --------------------------------------------------------------------------------
 
-class LoginIn(BaseModel):
+class LoginIn(BodyIn):
     email: str = Field(max_length=254)
     password: str = Field(max_length=1024)
 

@@ -10,22 +10,23 @@ from kb.curation.programme import Programme
 from kb.workflows.attendance import Fill, MyEntry
 from kb.workflows.feedback import MAX_TRY
 from kb.workflows.signup import Choice, Window
+from webapp.schemas import BodyIn
 
 
-class ChoiceIn(BaseModel):
+class ChoiceIn(BodyIn):
     slot: str = Field(max_length=10, description="the slot's start time, e.g. 09:50")
     strand: str = Field(max_length=80, description="the strand id of the session")
     waitlist: bool = Field(False, description="join the waiting list if the session is full")
 
 
-class WishIn(BaseModel):
+class WishIn(BodyIn):
     slot: str = Field(max_length=10, description="the slot's start time, e.g. 09:50")
     strands: list[str] = Field(max_length=10, description="sessions (strand ids), favourite "
                                "first; the first with a place is taken")
     waitlist: bool = Field(True, description="queue for the favourite if it is full")
 
 
-class DayIn(BaseModel):
+class DayIn(BodyIn):
     wishes: list[WishIn] = Field(max_length=20)
 
 
@@ -37,17 +38,17 @@ class SlotAnswerOut(BaseModel):
     message: str
 
 
-class CancelIn(BaseModel):
+class CancelIn(BodyIn):
     slot: str = Field(max_length=10)
     status: str = Field("placed", max_length=10, description="'placed' or 'waiting'")
 
 
-class WindowIn(BaseModel):
+class WindowIn(BodyIn):
     status: str = Field(max_length=10, description="'open' or 'closed'")
     deadline: str = Field("", max_length=30, description="YYYY-MM-DDTHH:MM (UTC); '' = none")
 
 
-class MoveIn(BaseModel):
+class MoveIn(BodyIn):
     email: str = Field(max_length=320)
     slot: str = Field(max_length=10)
     strand: str = Field(max_length=80)
@@ -98,7 +99,7 @@ class SignupOut(BaseModel):
     mine: list[MineOut]
 
 
-class FeedbackIn(BaseModel):
+class FeedbackIn(BodyIn):
     slot: str = Field(max_length=10)
     strand: str = Field(max_length=80)
     rating: int = Field(ge=1, le=5, description="1 (not useful) to 5 (very useful)")

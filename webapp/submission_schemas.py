@@ -11,6 +11,7 @@ from kb.workflows.revisions import Revision
 from kb.workflows.submissions import Submission
 from services.moderation import Review
 from webapp.forms import MAX_COMMENT
+from webapp.schemas import BodyIn
 
 MAX_MARKDOWN = 1_000_000
 
@@ -51,7 +52,7 @@ class ReviewOut(Checked):
     preview_html: str
 
 
-class ProposalIn(BaseModel):
+class ProposalIn(BodyIn):
     markdown: str = Field(max_length=MAX_MARKDOWN, description="The whole file: front matter "
                           "and body, as `kb validate` expects it.")
     slug: str | None = Field(default=None, max_length=200,
@@ -62,7 +63,7 @@ class ProposalIn(BaseModel):
                                  description="Retrying with the same key updates one row.")
 
 
-class PreviewIn(BaseModel):
+class PreviewIn(BodyIn):
     markdown: str = Field(max_length=MAX_MARKDOWN)
     slug: str = Field(default="preview", max_length=200)
 
@@ -72,7 +73,7 @@ class PreviewOut(BaseModel):
     html: str
 
 
-class Decision(BaseModel):
+class Decision(BodyIn):
     comment: str = Field(default="", max_length=MAX_COMMENT)
 
 

@@ -213,7 +213,7 @@ class SearchEngine:
             self._checked = now
             stamp = gens.pointer_stamp(self.index_dir)
             if self._reader is None or stamp != self._stamp:
-                self._reader = open_reader(self.index_dir, self.embedder.name)
+                self._reader = open_reader(self.index_dir, self.embedder.name, self.embedder.dim)
                 self._stamp = stamp
                 self._cache.clear()
                 self._related.clear()

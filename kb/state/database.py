@@ -15,6 +15,10 @@ from kb.errors import BadInputError, KBError, storage_error
 from kb.state.permissions import create_private_file, make_private_dir, restrict_database
 
 BUSY_TIMEOUT_MS = 10_000
+# A long reader (an export, a backup) stops checkpoints from reaching the end of the WAL, so
+# it grows under writes; SQLite never shrinks it again by itself. With this limit the WAL is
+# cut back to this size the next time it restarts after the reader has gone.
+WAL_LIMIT_BYTES = 4 * 1024 * 1024
 
 # Each migration is a list of single statements, run in one BEGIN IMMEDIATE transaction
 # together with the user_version bump, so a crash leaves the old schema or the new one.
@@ -351,6 +355,7 @@ class StateStore:
         try:
             conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
             # FULL: a commit reaches the disk before we tell a contributor their work is saved.
             conn.execute("PRAGMA synchronous=FULL")
         except BaseException:
@@ -477,8 +482,11 @@ def open_state(path: Path) -> StateStore:
     try:
         migrate(store)
     except sqlite3.DatabaseError as exc:
-        raise KBError(f"cannot open the application database {path}: {exc}; restore it from "
-                      "a backup made with `kb backup`") from exc
+        # A full or read-only disk is said as such: the file itself is sound, and "restore it
+        # from a backup" would have an operator replace it with older data.
+        raise storage_error(exc, path.parent) or KBError(
+            f"cannot open the application database {path}: {exc}; restore it from "
+            "a backup made with `kb backup`") from exc
     return store
 
 
