@@ -1,0 +1,129 @@
+"""Session materials in kb: judging files by content, safe names, storing without overwriting,
+and reading their text with pypdf, python-docx, python-pptx and the standard library (ODT)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from support_materials import (
+    docx_bytes,
+    encrypted_pdf_bytes,
+    odt_bytes,
+    password_office_bytes,
+    pdf_bytes,
+    png_bytes,
+    pptx_bytes,
+    zip_bomb_docx,
+)
+
+from kb.content.extract import extract_text
+from kb.content.filecheck import FileRefused, check_file
+from kb.curation.materials import (
+    add_material,
+    check_materials,
+    list_materials,
+    remove_material,
+    safe_name,
+)
+from kb.errors import BadInputError
+
+LIMIT = 5_000_000
+
+
+@pytest.mark.parametrize("name, make, kind, words", [
+    ("sheet.docx", lambda: docx_bytes("Fractions on a number line", "Shade three quarters"),
+     "docx", "three quarters"),
+    ("deck.pptx", lambda: pptx_bytes("Retrieval starters", "Five questions every lesson"),
+     "pptx", "Five questions"),
+    ("notes.pdf", lambda: pdf_bytes("Cold calling with wait time"), "pdf", "wait time"),
+    ("plan.odt", lambda: odt_bytes("Reading fluency routine", "Echo reading daily"), "odt",
+     "Echo reading"),
+    ("diagram.png", png_bytes, "png", ""),
+    ("photo.JPG", lambda: b"\xff\xd8\xff\xe0" + b"\x00" * 100 + b"\xff\xd9", "jpeg", ""),
+])
+def test_real_files_are_judged_by_content_and_their_words_read(name, make, kind, words) -> None:
+    data = make()
+    assert check_file(name, data, LIMIT).key == kind
+    text = extract_text(name, kind, data)
+    assert words in text
+
+
+@pytest.mark.parametrize("name, make, says", [
+    ("plan.pdf", lambda: docx_bytes("hello"), "named as a PDF document but its content is a "
+                                              "Word document"),
+    ("sheet.docx", lambda: pdf_bytes("hello"), "its content is a PDF document"),
+    ("sheet.docx", lambda: b"PK\x03\x04" + b"not really a zip" * 10, "is damaged"),
+    ("sheet.docx", lambda: _plain_zip(), "is not one"),
+    ("slides.pptx", lambda: docx_bytes("hello"), "its content is a Word document"),
+    ("page.pdf", lambda: b"<html><script>alert(1)</script></html>", "is not one"),
+    ("secret.pdf", encrypted_pdf_bytes, "encrypted"),
+    ("report.docx", zip_bomb_docx, "zip bomb"),
+    ("locked.docx", password_office_bytes, "protected by a password"),
+    ("old.doc", lambda: b"anything", "not a kind of file this site takes"),
+    ("empty.pdf", lambda: b"", "is empty"),
+    ("big.png", lambda: png_bytes(LIMIT), "files may be up to 5.0 MB"),
+])
+def test_bad_files_are_refused_with_their_name_and_the_reason(name, make, says) -> None:
+    with pytest.raises(FileRefused) as refused:
+        check_file(name, make(), LIMIT)
+    assert name in str(refused.value)
+    assert says in str(refused.value)
+
+
+def _plain_zip() -> bytes:
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("readme.txt", "just a zip")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("raw, safe", [
+    ("../../etc/passwd.pdf", "passwd.pdf"),
+    ("C:\\Users\\me\\Worksheet 1.docx", "Worksheet 1.docx"),
+    (".hidden.png", "hidden.png"),
+    ("Fiche d’exercices é.ODT", "Fiche d-exercices.odt"),
+    ("a" * 300 + ".pdf", "a" * 116 + ".pdf"),
+])
+def test_file_names_are_reduced_to_a_safe_base_name(raw: str, safe: str) -> None:
+    assert safe_name(raw) == safe
+
+
+@pytest.mark.parametrize("raw", ["..", "../", ".pdf", "noending", "/"])
+def test_a_name_with_nothing_usable_is_refused(raw: str) -> None:
+    with pytest.raises(BadInputError):
+        safe_name(raw)
+
+
+def test_storing_never_overwrites_and_refused_files_leave_nothing(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    first = add_material(content, "practice", "some-writeup", "../sheet.docx",
+                         docx_bytes("first"), LIMIT)
+    assert first.name == "sheet.docx" and first.label == "Word document"
+    stored = content / "materials" / "practice" / "some-writeup" / "sheet.docx"
+    before = stored.read_bytes()
+    with pytest.raises(FileRefused, match="already has a file called “sheet.docx”"):
+        add_material(content, "practice", "some-writeup", "sheet.docx", docx_bytes("2nd"),
+                     LIMIT)
+    assert stored.read_bytes() == before
+    with pytest.raises(FileRefused):
+        add_material(content, "practice", "some-writeup", "bomb.docx", zip_bomb_docx(), LIMIT)
+    assert [m.name for m in list_materials(content, "practice", "some-writeup")] == \
+        ["sheet.docx"]
+    assert sorted(p.name for p in stored.parent.iterdir()) == ["sheet.docx"]  # no temp files
+    remove_material(content, "practice", "some-writeup", "sheet.docx")
+    assert list_materials(content, "practice", "some-writeup") == []
+
+
+def test_a_broken_stored_file_is_reported_by_its_path(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    folder = content / "materials" / "collections" / "a-session"
+    folder.mkdir(parents=True)
+    (folder / "good.odt").write_bytes(odt_bytes("fine"))
+    (folder / "broken.docx").write_bytes(b"PK\x03\x04 truncated")
+    problems = check_materials(content, LIMIT)
+    assert [p.path for p in problems] == ["content/materials/collections/a-session/broken.docx"]
+    assert "damaged" in problems[0].message
