@@ -18,9 +18,12 @@ from indexer.embedders.base import Embedder
 from indexer.records import IndexDoc, from_document, tag_glossary
 from indexer.search.expansion import vocabulary
 from indexer.vectors import DEFAULT_ANN_THRESHOLD, FLAT, VectorIndex, kind_for
+from kb.content.extract import extract_text
+from kb.content.filecheck import check_file
 from kb.content.library import Library, load_library
 from kb.curation.catalogue import load_curation
-from kb.errors import IndexUnavailableError
+from kb.curation.materials import list_materials, read_material
+from kb.errors import IndexUnavailableError, KBError
 from kb.settings import Settings
 
 CHUNKING = {"max_words": MAX_WORDS, "overlap_words": OVERLAP_WORDS, "version": 2}
@@ -42,6 +45,8 @@ class BuildReport:
     swept: list[str] = field(default_factory=list)  # leftovers of interrupted builds removed
     retyped: bool = False  # only the vector index type changed (see vectors.kind_for)
     rephrased: bool = False  # only the taxonomy's search phrases changed (indexer.search.expansion)
+    # Attached files that could not be read (path: reason); they were left out, nothing else.
+    skipped_materials: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -206,9 +211,31 @@ def index_content(settings: Settings, embedder: Embedder, *, full: bool = False,
     library = load_library(settings)
     tuning = load_curation(settings, library).tuning
     glossary = tag_glossary(library.taxonomy)
-    docs = [from_document(d, glossary) for d in library.published()]
-    return library, update_index(settings.index_dir, docs, embedder, full=full,
-                                 progress=progress, ann_threshold=settings.ann_threshold,
-                                 expansions=vocabulary(library.taxonomy, tuning.aliases),
-                                 best_bets=[{"query": b.key, "kind": b.kind, "slug": b.slug,
-                                             "note": b.note} for b in tuning.best_bets])
+    skipped: list[str] = []
+    docs = [from_document(d, glossary, attachments_of(settings, d.slug, skipped))
+            for d in library.published()]
+    report = update_index(settings.index_dir, docs, embedder, full=full,
+                          progress=progress, ann_threshold=settings.ann_threshold,
+                          expansions=vocabulary(library.taxonomy, tuning.aliases),
+                          best_bets=[{"query": b.key, "kind": b.kind, "slug": b.slug,
+                                      "note": b.note} for b in tuning.best_bets])
+    report.skipped_materials = skipped
+    return library, report
+
+
+def attachments_of(settings: Settings, slug: str, skipped: list[str]
+                   ) -> tuple[tuple[str, str], ...]:
+    """(name, text) of a write-up's readable attached files; a broken one is noted in
+    `skipped` with its path and reason and left out, never stopping the build."""
+    out = []
+    for material in list_materials(settings.content_dir, "practice", slug):
+        try:
+            data = read_material(settings.content_dir, material)
+            kind = check_file(material.name, data, settings.max_material_bytes)
+            text = extract_text(material.name, kind.key, data)
+        except (KBError, OSError) as exc:
+            skipped.append(f"{material.shown_path}: {exc}")
+            continue
+        if text.strip():
+            out.append((material.name, text))
+    return tuple(out)
