@@ -107,6 +107,8 @@ def test_a_collection_pack_lists_materials_and_appends_their_pdf_pages(site: Sit
     before = len(PdfReader(io.BytesIO(
         client.get(f"/collections/{COLLECTION}/handout.pdf").content)).pages)
     edit = f"/collections/{COLLECTION}/edit"
+    assert f'action="/collections/{COLLECTION}/materials" enctype="multipart/form-data"' in \
+        client.get(edit).text
     assert upload(site, CURATOR, edit, f"/collections/{COLLECTION}/materials", "starter.pdf",
                   pdf_bytes("Starter one: number bonds", "Starter two: times tables")
                   ).status_code == 303
@@ -215,22 +217,33 @@ def test_a_contributor_may_attach_to_a_writeup_they_wrote(site: Site) -> None:
                   "photo of the board.png", png_bytes()).status_code == 303
 
 
+def test_a_contributor_may_not_attach_to_a_collection(site: Site) -> None:
+    page = f"/collections/{COLLECTION}/materials"
+    token = csrf_of(site.client(CONTRIBUTOR).get(f"/practice/{OTHER}").text)
+    response = upload(site, CONTRIBUTOR, page, page, "mine.png", png_bytes(), token=token)
+    assert response.status_code == 403
+    assert "mine.png" not in stored(site, "collections", COLLECTION)
+
+
 def test_curators_remove_a_file_and_both_changes_are_audited(site: Site) -> None:
     client = site.client(CURATOR)
     page = f"/practice/{OTHER}/materials"
-    assert upload(site, CURATOR, page, page, "old.png", png_bytes()).status_code == 303
+    assert upload(site, CURATOR, page, page, "old.docx",
+                  docx_bytes("The platypoidal routine")).status_code == 303
+    assert site.client().get("/api/search", params={"q": "platypoidal"}).json()["total"]
     token = csrf_of(client.get(page).text)
-    response = client.post(f"/practice/{OTHER}/materials/old.png/remove",
+    response = client.post(f"/practice/{OTHER}/materials/old.docx/remove",
                            data={"csrf_token": token})
     assert response.status_code == 303
-    assert "old.png" not in stored(site, "practice", OTHER)
+    assert "old.docx" not in stored(site, "practice", OTHER)
+    assert site.client().get("/api/search", params={"q": "platypoidal"}).json()["total"] == 0
     conn = sqlite3.connect(site.settings.state_path)
     actions = [r[0] for r in conn.execute(
-        "SELECT action FROM audit_log WHERE target=? AND detail LIKE 'old.png%' ORDER BY id",
+        "SELECT action FROM audit_log WHERE target=? AND detail LIKE 'old.docx%' ORDER BY id",
         (f"practice:{OTHER}",))]
     conn.close()
     assert actions == ["material.add", "material.remove"]
-    assert client.post(f"/practice/{OTHER}/materials/old.png/remove",
+    assert client.post(f"/practice/{OTHER}/materials/old.docx/remove",
                        data={"csrf_token": token}).status_code == 404
 
 
