@@ -13,17 +13,15 @@ from tqdm import tqdm
 
 from indexer import generations as gens
 from indexer import store
+from indexer.attachments import attachments_of
 from indexer.chunking import MAX_WORDS, OVERLAP_WORDS, chunk_document
 from indexer.embedders.base import Embedder
 from indexer.records import IndexDoc, from_document, tag_glossary
 from indexer.search.expansion import vocabulary
 from indexer.vectors import DEFAULT_ANN_THRESHOLD, FLAT, VectorIndex, kind_for
-from kb.content.extract import extract_text
-from kb.content.filecheck import check_file
 from kb.content.library import Library, load_library
 from kb.curation.catalogue import load_curation
-from kb.curation.materials import list_materials, read_material
-from kb.errors import IndexUnavailableError, KBError
+from kb.errors import IndexUnavailableError
 from kb.settings import Settings
 
 CHUNKING = {"max_words": MAX_WORDS, "overlap_words": OVERLAP_WORDS, "version": 2}
@@ -222,20 +220,3 @@ def index_content(settings: Settings, embedder: Embedder, *, full: bool = False,
     report.skipped_materials = skipped
     return library, report
 
-
-def attachments_of(settings: Settings, slug: str, skipped: list[str]
-                   ) -> tuple[tuple[str, str], ...]:
-    """(name, text) of a write-up's readable attached files; a broken one is noted in
-    `skipped` with its path and reason and left out, never stopping the build."""
-    out = []
-    for material in list_materials(settings.content_dir, "practice", slug):
-        try:
-            data = read_material(settings.content_dir, material)
-            kind = check_file(material.name, data, settings.max_material_bytes)
-            text = extract_text(material.name, kind.key, data)
-        except (KBError, OSError) as exc:
-            skipped.append(f"{material.shown_path}: {exc}")
-            continue
-        if text.strip():
-            out.append((material.name, text))
-    return tuple(out)

@@ -54,9 +54,9 @@ def test_real_files_are_judged_by_content_and_their_words_read(name, make, kind,
                                               "Word document"),
     ("sheet.docx", lambda: pdf_bytes("hello"), "its content is a PDF document"),
     ("sheet.docx", lambda: b"PK\x03\x04" + b"not really a zip" * 10, "is damaged"),
-    ("sheet.docx", lambda: _plain_zip(), "is not one"),
+    ("sheet.docx", lambda: _plain_zip(), "its content is not"),
     ("slides.pptx", lambda: docx_bytes("hello"), "its content is a Word document"),
-    ("page.pdf", lambda: b"<html><script>alert(1)</script></html>", "is not one"),
+    ("page.pdf", lambda: b"<html><script>alert(1)</script></html>", "its content is not"),
     ("secret.pdf", encrypted_pdf_bytes, "encrypted"),
     ("report.docx", zip_bomb_docx, "zip bomb"),
     ("locked.docx", password_office_bytes, "protected by a password"),
@@ -127,3 +127,23 @@ def test_a_broken_stored_file_is_reported_by_its_path(tmp_path: Path) -> None:
     problems = check_materials(content, LIMIT)
     assert [p.path for p in problems] == ["content/materials/collections/a-session/broken.docx"]
     assert "damaged" in problems[0].message
+
+
+def test_index_reads_a_file_once_and_reports_a_broken_one(tmp_path: Path) -> None:
+    from indexer.attachments import attachments_of, cache_dir
+    from kb.settings import Settings
+
+    settings = Settings(content_dir=tmp_path / "content", data_dir=tmp_path / "var")
+    add_material(settings.content_dir, "practice", "a-writeup", "sheet.odt",
+                 odt_bytes("Echo reading daily"), LIMIT)
+    bad = settings.content_dir / "materials" / "practice" / "a-writeup" / "slides.pptx"
+    bad.write_bytes(docx_bytes("a Word file named as slides"))
+    skipped: list[str] = []
+    assert attachments_of(settings, "a-writeup", skipped) == (("sheet.odt",
+                                                               "Echo reading daily"),)
+    assert skipped == ["content/materials/practice/a-writeup/slides.pptx: “slides.pptx” is "
+                       "named as PowerPoint slides but its content is a Word document; save "
+                       "it with the ending .docx and upload it again"]
+    [cached] = cache_dir(settings).iterdir()
+    cached.write_text("words from the cache", encoding="utf-8")  # the next build reads this
+    assert attachments_of(settings, "a-writeup", []) == (("sheet.odt", "words from the cache"),)

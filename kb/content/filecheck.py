@@ -37,17 +37,21 @@ class FileKind:
     label: str
     extensions: tuple[str, ...]
     media_type: str
+    called: str  # the label in a sentence: "a Word document", "PowerPoint slides"
 
 
 KINDS = {k.key: k for k in (
-    FileKind("pdf", "PDF document", (".pdf",), "application/pdf"),
+    FileKind("pdf", "PDF document", (".pdf",), "application/pdf", "a PDF document"),
     FileKind("docx", "Word document", (".docx",),
-             "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+             "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+             "a Word document"),
     FileKind("pptx", "PowerPoint slides", (".pptx",),
-             "application/vnd.openxmlformats-officedocument.presentationml.presentation"),
-    FileKind("odt", "OpenDocument text", (".odt",), "application/vnd.oasis.opendocument.text"),
-    FileKind("png", "PNG image", (".png",), "image/png"),
-    FileKind("jpeg", "JPEG image", (".jpg", ".jpeg"), "image/jpeg"),
+             "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+             "PowerPoint slides"),
+    FileKind("odt", "OpenDocument text", (".odt",), "application/vnd.oasis.opendocument.text",
+             "an OpenDocument text"),
+    FileKind("png", "PNG image", (".png",), "image/png", "a PNG image"),
+    FileKind("jpeg", "JPEG image", (".jpg", ".jpeg"), "image/jpeg", "a JPEG image"),
 )}
 ACCEPTED = "PDF, Word (.docx), PowerPoint (.pptx), OpenDocument text (.odt), PNG or JPEG"
 
@@ -85,11 +89,11 @@ def check_file(name: str, data: bytes, max_bytes: int) -> FileKind:
                           "its pictures) and upload it again")
     found = _sniff(name, data)
     if found is None:
-        raise FileRefused(f"“{name}” is named as a {claimed.label} but its content is not one "
+        raise FileRefused(f"“{name}” is named as {claimed.called} but its content is not "
                           f"(nor any other kind this site takes: {ACCEPTED})")
     if found.key != claimed.key:
-        raise FileRefused(f"“{name}” is named as a {claimed.label} but its content is a "
-                          f"{found.label}; save it with the ending {found.extensions[0]} and "
+        raise FileRefused(f"“{name}” is named as {claimed.called} but its content is "
+                          f"{found.called}; save it with the ending {found.extensions[0]} and "
                           "upload it again")
     return found
 
