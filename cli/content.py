@@ -31,7 +31,9 @@ def validate(ctx: click.Context) -> None:
     settings = settings_of(ctx)
     library = load_library(settings)
     curation = load_curation(settings, library)
-    materials = check_materials(settings.content_dir, settings.max_material_bytes)
+    materials = check_materials(settings.content_dir, settings.max_material_bytes, {
+        "practice": {d.slug for d in library.documents},
+        "collections": set(curation.collections)})
     for problem in sorted(library.problems) + sorted(curation.problems) + materials:
         click.echo(str(problem), err=problem.level == "error")
     total = len(library.documents) + len(library.skipped)
@@ -44,10 +46,11 @@ def validate(ctx: click.Context) -> None:
                f"collections and {len(curation.programmes)} of "
                f"{len(curation.programmes) + bad_programmes} programmes valid; "
                f"{sum(p.level == 'warning' for p in curation.problems)} warnings.")
-    if materials:
-        click.echo(f"{len(materials)} attached file(s) cannot be used; they are left out of "
+    broken = [p for p in materials if p.level == "error"]
+    if broken:
+        click.echo(f"{len(broken)} attached file(s) cannot be used; they are left out of "
                    "search and handouts until replaced.")
-    if library.skipped or curation.skipped or materials:
+    if library.skipped or curation.skipped or broken:
         sys.exit(1)
 
 

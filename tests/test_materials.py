@@ -147,3 +147,13 @@ def test_index_reads_a_file_once_and_reports_a_broken_one(tmp_path: Path) -> Non
     [cached] = cache_dir(settings).iterdir()
     cached.write_text("words from the cache", encoding="utf-8")  # the next build reads this
     assert attachments_of(settings, "a-writeup", []) == (("sheet.odt", "words from the cache"),)
+
+
+def test_files_of_a_writeup_that_does_not_exist_are_a_warning(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    add_material(content, "collections", "gone-session", "plan.odt", odt_bytes("x"), LIMIT)
+    [problem] = check_materials(content, LIMIT, {"practice": set(), "collections": {"other"}})
+    assert problem.level == "warning"
+    assert problem.path == "content/materials/collections/gone-session"
+    assert "no collection called 'gone-session'" in problem.message
+    assert check_materials(content, LIMIT, {"collections": {"gone-session"}}) == []

@@ -255,7 +255,9 @@ def test_a_broken_material_is_reported_and_skipped_by_validate_and_index(site: S
         args = ["--content-dir", str(settings.content_dir), "--data-dir", str(settings.data_dir)]
         result = CliRunner().invoke(cli, [*args, "validate"], catch_exceptions=False)
         assert result.exit_code == 1
-        assert f"content/materials/practice/{WRITEUP}/broken.docx" in result.output
+        assert f"content/materials/practice/{WRITEUP}/broken.docx: skipped: “broken.docx” is " \
+            "damaged" in result.output
+        assert "1 attached file(s) cannot be used" in result.output
         result = CliRunner().invoke(cli, [*args, "index", "--quiet"], catch_exceptions=False)
         assert result.exit_code == 0, result.output
         assert f"skipped attached file: content/materials/practice/{WRITEUP}/broken.docx" in \

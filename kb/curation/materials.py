@@ -156,13 +156,19 @@ def material_text(content_dir: Path, material: Material) -> str:
     return extract_text(material.name, material.kind.key, read_material(content_dir, material))
 
 
-def check_materials(content_dir: Path, max_bytes: int) -> list[Problem]:
-    """Every stored material judged again by content and read for text, as `kb validate` and
-    `kb index` report them: one problem per broken file, named by its path."""
+def check_materials(content_dir: Path, max_bytes: int,
+                    known: dict[str, set[str]] | None = None) -> list[Problem]:
+    """Every stored material judged again by content and read for text, as `kb validate`
+    reports them: one error per broken file, named by its path; with `known` (slugs by owner
+    folder), a warning for a folder whose write-up or collection does not exist."""
     problems = []
     for owner in OWNERS:
         for slug in owners_with_materials(content_dir, owner):
             folder = materials_dir(content_dir, owner, slug)
+            if known is not None and slug not in known.get(owner, set()):
+                problems.append(Problem(_shown(content_dir, folder), 0, "",
+                                        f"there is no {OWNERS[owner]} called {slug!r}, so "
+                                        "these files are shown nowhere", "warning"))
             files, refused = content_files(folder, "", hidden=False)
             for path, reason in refused:
                 problems.append(Problem(_shown(content_dir, path), 0, "", reason))
