@@ -94,6 +94,7 @@ def collection_material_texts(services: Services) -> dict[str, list[tuple[str, s
     content_dir = services.settings.content_dir
     found: dict[str, list[tuple[str, str]]] = {}
     cache = services.material_texts
+    seen = set()
     for slug in owners_with_materials(content_dir, "collections"):
         for material in list_materials(content_dir, "collections", slug):
             path = content_dir / material.shown_path.removeprefix("content/")
@@ -101,6 +102,7 @@ def collection_material_texts(services: Services) -> dict[str, list[tuple[str, s
                 key = (material.shown_path, material.size, path.stat().st_mtime_ns)
             except OSError:
                 continue
+            seen.add(key)
             with _lock:
                 text = cache.get(key)
             if text is None:
@@ -113,4 +115,7 @@ def collection_material_texts(services: Services) -> dict[str, list[tuple[str, s
                     cache[key] = text
             if text:
                 found.setdefault(slug, []).append((material.name, text))
+    with _lock:  # forget files changed or removed since
+        for key in [k for k in cache if k not in seen]:
+            del cache[key]
     return found

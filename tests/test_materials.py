@@ -157,3 +157,14 @@ def test_files_of_a_writeup_that_does_not_exist_are_a_warning(tmp_path: Path) ->
     assert problem.path == "content/materials/collections/gone-session"
     assert "no collection called 'gone-session'" in problem.message
     assert check_materials(content, LIMIT, {"collections": {"gone-session"}}) == []
+
+
+def test_a_file_copied_in_with_an_unsafe_name_is_not_listed_but_reported(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    folder = content / "materials" / "practice" / "a-writeup"
+    folder.mkdir(parents=True)
+    (folder / 'say "hi"\r\n.png').write_bytes(png_bytes())
+    (folder / "notes.txt").write_bytes(b"plain text")
+    assert list_materials(content, "practice", "a-writeup") == []
+    problems = check_materials(content, LIMIT)
+    assert len(problems) == 2 and all("rename it" in p.message for p in problems)

@@ -90,9 +90,18 @@ def list_materials(content_dir: Path, owner: str, slug: str) -> list[Material]:
     out = []
     for path in files:
         kind = kind_for_name(path.name)
-        if kind is not None and path.parent == folder:
+        if kind is not None and path.parent == folder and _is_safe(path.name):
             out.append(Material(owner, slug, path.name, path.stat().st_size, kind))
     return sorted(out, key=lambda m: m.name.casefold())
+
+
+def _is_safe(name: str) -> bool:
+    """Only names an upload could have made are listed or served (a file copied in by hand
+    with quotes or line breaks in its name must never reach a header)."""
+    try:
+        return safe_name(name) == name
+    except BadInputError:
+        return False
 
 
 def owners_with_materials(content_dir: Path, owner: str) -> list[str]:
@@ -174,6 +183,11 @@ def check_materials(content_dir: Path, max_bytes: int,
                 problems.append(Problem(_shown(content_dir, path), 0, "", reason))
             for path in files:
                 shown = _shown(content_dir, path)
+                if not _is_safe(path.name) or kind_for_name(path.name) is None:
+                    problems.append(Problem(shown, 0, "", "skipped: rename it to plain "
+                                            "letters, digits, spaces and . _ - ( ) + with one "
+                                            "of the endings .pdf .docx .pptx .odt .png .jpg"))
+                    continue
                 try:
                     data = read_regular(path)
                     kind = check_file(path.name, data, max_bytes)
