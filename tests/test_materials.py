@@ -59,6 +59,7 @@ def test_real_files_are_judged_by_content_and_their_words_read(name, make, kind,
     ("page.pdf", lambda: b"<html><script>alert(1)</script></html>", "its content is not"),
     ("secret.pdf", encrypted_pdf_bytes, "encrypted"),
     ("report.docx", zip_bomb_docx, "zip bomb"),
+    ("long.docx", lambda: _big_random_part(60_000_000), "text part that unpacks to 60.0 MB"),
     ("locked.docx", password_office_bytes, "protected by a password"),
     ("old.doc", lambda: b"anything", "not a kind of file this site takes"),
     ("empty.pdf", lambda: b"", "is empty"),
@@ -69,6 +70,24 @@ def test_bad_files_are_refused_with_their_name_and_the_reason(name, make, says) 
         check_file(name, make(), LIMIT)
     assert name in str(refused.value)
     assert says in str(refused.value)
+
+
+def _big_random_part(size: int) -> bytes:
+    """A .docx whose document.xml is large but barely compressible (no zip-bomb ratio): its
+    declared size alone must refuse it, without inflating it."""
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        info = zipfile.ZipInfo("word/document.xml")
+        archive.writestr(info, b"")
+    data = bytearray(out.getvalue())
+    # Declare the size in the central directory only (local header and data stay tiny).
+    central = data.rfind(b"PK\x01\x02")
+    data[central + 24:central + 28] = size.to_bytes(4, "little")
+    return bytes(data)
 
 
 def _plain_zip() -> bytes:

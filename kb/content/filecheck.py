@@ -23,6 +23,9 @@ MAX_UNZIPPED_BYTES = 200_000_000
 MAX_RATIO = 100
 RATIO_FLOOR = 1_000_000
 MAX_ZIP_ENTRIES = 5_000
+# The readers parse a document's XML parts whole, so one part may not exceed this unpacked
+# (a 300-page report's document.xml is about 5 MB).
+MAX_XML_PART_BYTES = 50_000_000
 CFB_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 ODT_MIMETYPE = b"application/vnd.oasis.opendocument.text"
@@ -153,6 +156,10 @@ def check_zip_directory(name: str, archive: zipfile.ZipFile) -> None:
         if entry.flag_bits & 0x1:
             raise FileRefused(f"“{name}” is protected by a password; remove the password and "
                               "upload it again")
+        if entry.filename.endswith((".xml", ".rels")) and entry.file_size > MAX_XML_PART_BYTES:
+            raise FileRefused(f"“{name}” has a text part that unpacks to "
+                              f"{human_size(entry.file_size)}, far more than a document needs; "
+                              "it was not stored")
         if entry.file_size > RATIO_FLOOR and \
                 entry.file_size > MAX_RATIO * max(entry.compress_size, 1):
             ratio = entry.file_size // max(entry.compress_size, 1)
