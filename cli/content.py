@@ -12,6 +12,7 @@ from kb.content.coverage import build_coverage, format_coverage
 from kb.content.library import load_library, load_reference
 from kb.content.stats import count_by_tag
 from kb.curation.catalogue import load_curation
+from kb.curation.materials import check_materials
 from kb.errors import BadInputError, KBError
 from kb.settings import Settings
 
@@ -30,7 +31,10 @@ def validate(ctx: click.Context) -> None:
     settings = settings_of(ctx)
     library = load_library(settings)
     curation = load_curation(settings, library)
-    for problem in sorted(library.problems) + sorted(curation.problems):
+    materials = check_materials(settings.content_dir, settings.max_material_bytes, {
+        "practice": {d.slug for d in library.documents},
+        "collections": set(curation.collections)})
+    for problem in sorted(library.problems) + sorted(curation.problems) + materials:
         click.echo(str(problem), err=problem.level == "error")
     total = len(library.documents) + len(library.skipped)
     click.echo(f"{len(library.documents)} of {total} write-ups valid; "
@@ -42,7 +46,11 @@ def validate(ctx: click.Context) -> None:
                f"collections and {len(curation.programmes)} of "
                f"{len(curation.programmes) + bad_programmes} programmes valid; "
                f"{sum(p.level == 'warning' for p in curation.problems)} warnings.")
-    if library.skipped or curation.skipped:
+    broken = [p for p in materials if p.level == "error"]
+    if broken:
+        click.echo(f"{len(broken)} attached file(s) cannot be used; they are left out of "
+                   "search and handouts until replaced.")
+    if library.skipped or curation.skipped or broken:
         sys.exit(1)
 
 

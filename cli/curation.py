@@ -194,7 +194,8 @@ def export(ctx: click.Context, slug: str, fmt: str, output: Path, base_url: str 
     curation = load_curation(settings)
     c = curation.collection(slug, include_drafts=True)
     env = create_templates(curation.library.taxonomy, curation.library.directory).env
-    data = collection_export(env, curation, c, fmt, (base_url or settings.site_url).rstrip("/"))
+    data = collection_export(env, curation, c, fmt, (base_url or settings.site_url).rstrip("/"),
+                             settings.content_dir)
     _write(output, data)
     click.echo(f"Wrote {output} ({len(data):,} bytes, {len(curation.items_of(c))} write-ups).")
 

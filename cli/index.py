@@ -27,6 +27,8 @@ def index(ctx: click.Context, full: bool, quiet: bool) -> None:
     library, report = index_content(settings, embedder, full=full, progress=not quiet)
     for problem in sorted(library.errors):
         click.echo(f"skipped: {problem}", err=True)
+    for material in report.skipped_materials:
+        click.echo(f"skipped attached file: {material}", err=True)
     if report.swept:
         click.echo(f"Removed leftovers of interrupted builds: {', '.join(report.swept)}.")
     what = (f"{len(report.added)} added, {len(report.updated)} updated, "

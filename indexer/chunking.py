@@ -10,6 +10,15 @@ from kb.content.markdown import split_sections
 MAX_WORDS = 160
 OVERLAP_WORDS = 30
 PROFILE_HEADING = "What it is about"
+# The heading of a passage from an attached file is this prefix and the file's name; the
+# anchor points at the write-up page's list of files.
+ATTACHMENT_PREFIX = "Attached file: "
+ATTACHMENT_ANCHOR = "materials"
+
+
+def attachment_name(heading: str) -> str:
+    """The file name a passage heading names, or '' when it is not an attachment's passage."""
+    return heading[len(ATTACHMENT_PREFIX):] if heading.startswith(ATTACHMENT_PREFIX) else ""
 
 
 @dataclass(frozen=True)
@@ -41,7 +50,8 @@ def _windows(words: list[str], size: int, overlap: int) -> list[list[str]]:
 
 def chunk_document(doc: IndexDoc, max_words: int = MAX_WORDS,
                    overlap: int = OVERLAP_WORDS) -> list[Chunk]:
-    """Summary first (if any), then each section, long sections cut into overlapping windows."""
+    """Summary first (if any), then each section, long sections cut into overlapping windows;
+    then the attached files' text in windows, and the profile passage last."""
     chunks: list[Chunk] = []
     if doc.summary:
         chunks.append(Chunk(0, "Summary", "", doc.summary))
@@ -50,6 +60,10 @@ def chunk_document(doc: IndexDoc, max_words: int = MAX_WORDS,
             chunks.append(Chunk(len(chunks), section.heading, section.anchor, " ".join(window)))
     if not chunks:
         chunks.append(Chunk(0, "", "", doc.title))
+    for name, text in doc.attachments:
+        for window in _windows(text.split(), max_words, overlap):
+            chunks.append(Chunk(len(chunks), ATTACHMENT_PREFIX + name, ATTACHMENT_ANCHOR,
+                                " ".join(window)))
     if doc.profile:  # last, so the other passages keep their positions
         chunks.append(Chunk(len(chunks), PROFILE_HEADING, "", doc.profile))
     return chunks

@@ -13,6 +13,7 @@ from tqdm import tqdm
 
 from indexer import generations as gens
 from indexer import store
+from indexer.attachments import attachments_of
 from indexer.chunking import MAX_WORDS, OVERLAP_WORDS, chunk_document
 from indexer.embedders.base import Embedder
 from indexer.records import IndexDoc, from_document, tag_glossary
@@ -42,6 +43,8 @@ class BuildReport:
     swept: list[str] = field(default_factory=list)  # leftovers of interrupted builds removed
     retyped: bool = False  # only the vector index type changed (see vectors.kind_for)
     rephrased: bool = False  # only the taxonomy's search phrases changed (indexer.search.expansion)
+    # Attached files that could not be read (path: reason); they were left out, nothing else.
+    skipped_materials: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -209,9 +212,14 @@ def index_content(settings: Settings, embedder: Embedder, *, full: bool = False,
     library = load_library(settings)
     tuning = load_curation(settings, library).tuning
     glossary = tag_glossary(library.taxonomy)
-    docs = [from_document(d, glossary) for d in library.published()]
-    return library, update_index(settings.index_dir, docs, embedder, full=full,
-                                 progress=progress, ann_threshold=settings.ann_threshold,
-                                 expansions=vocabulary(library.taxonomy, tuning.aliases),
-                                 best_bets=[{"query": b.key, "kind": b.kind, "slug": b.slug,
-                                             "note": b.note} for b in tuning.best_bets])
+    skipped: list[str] = []
+    docs = [from_document(d, glossary, attachments_of(settings, d.slug, skipped))
+            for d in library.published()]
+    report = update_index(settings.index_dir, docs, embedder, full=full,
+                          progress=progress, ann_threshold=settings.ann_threshold,
+                          expansions=vocabulary(library.taxonomy, tuning.aliases),
+                          best_bets=[{"query": b.key, "kind": b.kind, "slug": b.slug,
+                                      "note": b.note} for b in tuning.best_bets])
+    report.skipped_materials = skipped
+    return library, report
+

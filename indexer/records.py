@@ -42,6 +42,9 @@ class IndexDoc:
     # tags): embedded as one more passage, so "kicking off" finds a write-up tagged Behaviour
     # whose body says "disruption".
     profile: str = ""
+    # The readable text of the write-up's session materials, as (file name, text): extra
+    # passages of the write-up, so a word only in its worksheet still finds it.
+    attachments: tuple[tuple[str, str], ...] = ()
 
 
 # The tags whose words describe what a write-up is about (not when, where or how strong).
@@ -70,10 +73,11 @@ def profile_text(tags: dict[str, tuple[str, ...]], glossary: dict[tuple[str, str
     return ". ".join(parts)
 
 
-def from_document(doc: Document, glossary: dict[tuple[str, str], str] | None = None
-                  ) -> IndexDoc:
+def from_document(doc: Document, glossary: dict[tuple[str, str], str] | None = None,
+                  attachments: tuple[tuple[str, str], ...] = ()) -> IndexDoc:
     """Convert a kb Document into the record the indexer stores; with a tag glossary it also
-    gets its profile passage (and a content hash that changes when the glossary does)."""
+    gets its profile passage, with attachments their passages (and a content hash that
+    changes when either does)."""
     tags = {name: doc.tags(name) for name in TAG_FIELDS}
     tags.update(school=(doc.school,), family=(doc.family,), year=(str(doc.year),))
     meta = {
@@ -88,8 +92,10 @@ def from_document(doc: Document, glossary: dict[tuple[str, str], str] | None = N
     profile = profile_text(tags, glossary or {})
     digest = doc.content_hash if not profile else \
         hashlib.sha256(f"{doc.content_hash}\n{profile}".encode()).hexdigest()
+    if attachments:
+        digest = hashlib.sha256(json.dumps([digest, attachments]).encode()).hexdigest()
     return IndexDoc(doc.slug, doc.title, doc.summary, doc.body, digest,
-                    doc.date.isoformat(), tags, meta, profile)
+                    doc.date.isoformat(), tags, meta, profile, attachments)
 
 
 def plain_doc(slug: str, title: str, text: str) -> IndexDoc:

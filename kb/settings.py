@@ -59,6 +59,9 @@ class Settings:
                                 "ONNX export) are kept", shown="`<data dir>/models`")
     max_body_bytes: int = setting(1_000_000, "larger request bodies (forms, uploads) get a 413",
                                   low=1)
+    max_material_bytes: int = setting(20_000_000, "larger session materials (slides, "
+                                      "worksheets, handouts) are refused; an upload form's "
+                                      "body may be this much plus 100 kB", low=1)
     session_hours: int = setting(12, "how long a sign-in lasts", low=1)
     login_max_failures: int = setting(5, "failed sign-ins (in 15 minutes) before an account "
                                       "must wait", low=1)

@@ -34,6 +34,8 @@ class Services:
     log_purged: dt.date | None = None
     # Built library downloads, by kind: (index generation, bytes); see services.downloads.
     downloads: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    # Words of collections' materials by (path, size, mtime); see services.materials.
+    material_texts: dict[tuple[str, int, int], str] = field(default_factory=dict)
 
 
 M_ARENA_MAX = -8  # glibc's mallopt parameter number (malloc.h)
@@ -86,6 +88,8 @@ def start_services(settings: Settings, embedder: Embedder | None = None,
             library, report = index_content(settings, embedder, progress=False)
             for problem in library.errors:
                 log.warning("skipped invalid write-up: %s", problem)
+            for material in report.skipped_materials:
+                log.warning("skipped attached file: %s", material)
             log.info("index %s ready (%s)", report.generation, report.reason)
         except KBError as exc:  # keep serving the previous index
             log.error("index update failed, serving the previous index: %s", exc)

@@ -12,6 +12,7 @@ from kb.curation.catalogue import Curation
 from kb.curation.collection import Collection
 from kb.errors import KBError
 from kb.state.searchlog import log_open, log_search, new_search_id, purge_search_log
+from services.materials import collection_material_texts
 from services.runtime import Services
 
 log = logging.getLogger(__name__)
@@ -27,11 +28,37 @@ def run_search(services: Services, query: SearchQuery) -> tuple[SearchResults, s
 MAX_COLLECTIONS = 3
 
 
-def matching_collections(curation: Curation, results: SearchResults) -> list[Collection]:
+def _query_words(results: SearchResults) -> set[str]:
+    return {w.casefold() for w in WORD_RE.findall(results.searched)
+            if len(w) > 2 and w.casefold() not in STOPWORDS}
+
+
+def collections_by_material(services: Services, curation: Curation,
+                            results: SearchResults) -> dict[str, str]:
+    """Published collections with an attached file holding every word of the query, each
+    with the first such file's name (the reason shown: "found in the attached file ...")."""
+    words = _query_words(results)
+    if results.query.page != 1 or not words:
+        return {}
+    published = {c.slug for c in curation.published_collections()}
+    found = {}
+    for slug, files in collection_material_texts(services).items():
+        if slug not in published:
+            continue
+        for name, text in files:
+            if words <= {w.casefold() for w in WORD_RE.findall(text)}:
+                found[slug] = name
+                break
+    return found
+
+
+def matching_collections(curation: Curation, results: SearchResults,
+                         by_material: dict[str, str] | None = None) -> list[Collection]:
     """Published collections to show beside a search's first page: those pinned to the query
     as best bets first, then those for a subject the query names or filters on, then those
-    whose title and purpose hold every word of the query. A curated session is often the
-    best answer for a CPD lead."""
+    whose title and purpose hold every word of the query, then those whose attached files do
+    (`by_material`, from collections_by_material). A curated session is often the best answer
+    for a CPD lead."""
     if results.query.page != 1 or not results.query.text:
         return []
     published = {c.slug: c for c in curation.published_collections()}
@@ -39,14 +66,15 @@ def matching_collections(curation: Curation, results: SearchResults) -> list[Col
               if kind == "collection" and slug in published]
     subjects = {term for field, term, _ in results.expanded if field == "subjects"}
     subjects |= set(results.query.filters.get("subjects", ()))
-    words = {w.casefold() for w in WORD_RE.findall(results.searched)
-             if len(w) > 2 and w.casefold() not in STOPWORDS}
+    words = _query_words(results)
     for collection in published.values():
         text = {w.casefold() for w in WORD_RE.findall(f"{collection.title} {collection.purpose}")}
         if collection in chosen:
             continue
         if set(collection.subjects) & subjects or (words and words <= text):
             chosen.append(collection)
+    chosen += [published[slug] for slug in by_material or {}
+               if slug in published and published[slug] not in chosen]
     return chosen[:MAX_COLLECTIONS]
 
 

@@ -12,8 +12,10 @@ from typing import Any
 from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.responses import HTMLResponse
 from support_accounts import ROLE_PEOPLE, Site, good_form
+from support_materials import docx_bytes, png_bytes
 
 from kb.content.library import load_reference
+from kb.curation.materials import add_material
 from kb.settings import Settings
 from kb.workflows import pairings, priorities, support
 from kb.workflows.contribution import Fields, build_text
@@ -87,6 +89,12 @@ def seed(site: Site) -> dict[str, str]:
                               text="Boys' extended writing in Key Stage 4 history essays")
     pairing = pairings.propose(site.store, site.user(ROLE_PEOPLE["admin"]), priority,
                                eastmere.id, eastmere.family, "Eastmere's essay clinics")
+    # Session materials (issue 18), so the files pages show a list with remove buttons.
+    content, limit = site.settings.content_dir, site.settings.max_material_bytes
+    add_material(content, "practice", WIDE, "Quiz worksheet with a rather long name.docx",
+                 docx_bytes("Ten retrieval questions"), limit)
+    add_material(content, "collections", "reading-and-attendance", "register photo.png",
+                 png_bytes(), limit)
     return {"pending": str(pending.id), "request": str(asked.id),
             "priority": str(priority.id), "pairing": str(pairing.id)}
 

@@ -59,6 +59,11 @@ PUBLIC = {
     ("POST", "/forgot"), ("GET", "/reset/{token}"), ("POST", "/reset/{token}"),
     # Places left in each inset-day session: counts only, shown on the public grid too.
     ("GET", "/api/programmes/{slug}/places"),
+    # Session materials (issue 18): the files pages, downloads and their JSON twins are public
+    # like the write-ups and collections that hold them; changing them is gated.
+    ("GET", "/practice/{slug}/materials"), ("GET", "/practice/{slug}/materials/{name}"),
+    ("GET", "/collections/{slug}/materials"), ("GET", "/collections/{slug}/materials/{name}"),
+    ("GET", "/api/practices/{slug}/materials"), ("GET", "/api/collections/{slug}/materials"),
 }
 
 
@@ -311,7 +316,7 @@ def test_role_matrix_over_every_gated_route(site: Site) -> None:
               "inv_id": "999999", "follow_id": "999999",
               # issue 19: school data, priorities and pairings
               "school_id": "ashcombe-academy", "priority_id": "999999",
-              "pairing_id": "999999"}
+              "pairing_id": "999999", "name": "no-such-file.pdf"}
     for email in ROLE_PEOPLE.values():
         site.client(email)  # sign everyone in first: sessions are not what is counted
     before = _state(site)

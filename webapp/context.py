@@ -75,3 +75,15 @@ def audience_context(services: Services, collections: list[Collection],
 def site_url(request: Request, services: Services) -> str:
     """The address written into handouts: KB_PUBLIC_URL if set, else the one asked for."""
     return services.settings.public_url.rstrip("/") or str(request.base_url).rstrip("/")
+
+
+def materials_context(request: Request, services: Services, owner: str,
+                      slug: str) -> dict[str, Any]:
+    """The list of a write-up's or collection's files and, for those who may change them, the
+    upload form's settings (see _materials.html)."""
+    from kb.content.filecheck import human_size
+    from services.materials import materials_of, may_attach
+
+    return {"materials": materials_of(services, owner, slug), "owner": owner, "slug": slug,
+            "can_attach": may_attach(services, _user(request), owner, slug),
+            "material_limit": human_size(services.settings.max_material_bytes)}

@@ -15,7 +15,8 @@ from starlette.responses import Response
 from kb.content.markdown import render_html
 from kb.curation.catalogue import Curation
 from kb.curation.collection import Collection
-from kb.curation.packs import markdown_zip
+from kb.curation.materials import Material, list_materials, read_material
+from kb.curation.packs import PackAttachment, append_pdfs, markdown_zip
 from kb.curation.programme import Programme
 from kb.curation.timetable import build_grid
 from kb.errors import KBError
@@ -34,12 +35,42 @@ def render_writeup_body(body: str, position: int) -> Markup:
     return Markup(html)  # produced by kb.content.markdown's safe renderer, never raw user HTML
 
 
-def handout_context(curation: Curation, collection: Collection, site_url: str) -> dict[str, Any]:
+def pack_materials(content_dir: Path | None, curation: Curation,
+                   collection: Collection) -> list[Material]:
+    """The collection's own materials, then those of its write-ups in order."""
+    if content_dir is None:
+        return []
+    found = list_materials(content_dir, "collections", collection.slug)
+    for _, doc in curation.items_of(collection):
+        found += list_materials(content_dir, "practice", doc.slug)
+    return found
+
+
+def pack_attachments(content_dir: Path | None, curation: Curation, collection: Collection,
+                     site_url: str) -> tuple[PackAttachment, ...]:
+    """The materials of a pack with their bytes (a file that cannot be read is left out)."""
+    if content_dir is None:
+        return ()
+    out = []
+    for material in pack_materials(content_dir, curation, collection):
+        try:
+            data = read_material(content_dir, material)
+        except OSError as exc:
+            log.warning("material left out of the pack: %s: %s", material.shown_path, exc)
+            continue
+        out.append(PackAttachment(material.name, f"{material.label}, {material.size_text}",
+                                  site_url.rstrip("/") + material.url, material.kind.key, data))
+    return tuple(out)
+
+
+def handout_context(curation: Curation, collection: Collection, site_url: str,
+                    content_dir: Path | None = None) -> dict[str, Any]:
     """Everything the handout templates need, for the web page and the exported files alike."""
     return {
         "collection": collection, "items": curation.items_of(collection),
         "sessions": curation.sessions_using(collection.slug), "site_url": site_url.rstrip("/"),
         "writeup_body": render_writeup_body,
+        "pack_materials": pack_materials(content_dir, curation, collection),
     }
 
 
@@ -62,10 +93,10 @@ def standalone_pdf(env: Environment, template: str, context: dict[str, Any]) -> 
 
 
 def handout_html(env: Environment, curation: Curation, collection: Collection,
-                 site_url: str) -> str:
+                 site_url: str, content_dir: Path | None = None) -> str:
     """A self-contained HTML handout (styles inline), for saving or printing offline."""
     return _standalone(env, "handout_document.html",
-                       handout_context(curation, collection, site_url))
+                       handout_context(curation, collection, site_url, content_dir))
 
 
 def timetable_html(env: Environment, curation: Curation, programme: Programme,
@@ -110,13 +141,23 @@ def html_to_pdf(html: str) -> bytes:
 
 
 def collection_export(env: Environment, curation: Curation, collection: Collection,
-                      fmt: str, site_url: str) -> bytes:
-    """The handout in one of FORMATS: pdf, html (self-contained) or md (a zip of Markdown)."""
+                      fmt: str, site_url: str, content_dir: Path | None = None) -> bytes:
+    """The handout in one of FORMATS: pdf (session materials that are PDFs appended), html
+    (self-contained) or md (a zip of Markdown with the materials). Materials are listed with
+    their full addresses in every format."""
+    attachments = pack_attachments(content_dir, curation, collection, site_url) \
+        if fmt != "html" else ()
     if fmt == "md":
         return markdown_zip(collection, curation.items_of(collection),
-                            curation.library.taxonomy, site_url)
-    html = handout_html(env, curation, collection, site_url)
-    return html.encode("utf-8") if fmt == "html" else html_to_pdf(html)
+                            curation.library.taxonomy, site_url, attachments)
+    html = handout_html(env, curation, collection, site_url, content_dir)
+    if fmt == "html":
+        return html.encode("utf-8")
+    pdf, skipped = append_pdfs(html_to_pdf(html), attachments)
+    for name in skipped:
+        log.warning("PDF material %s of collection %s could not be appended", name,
+                    collection.slug)
+    return pdf
 
 
 def programme_export(env: Environment, curation: Curation, programme: Programme, fmt: str,

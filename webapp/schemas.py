@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from indexer.chunking import attachment_name
 from indexer.records import from_document
 from indexer.search.engine import Hit, SearchResults
 from kb.content.directory import Directory
@@ -98,6 +99,8 @@ class Reasons(BaseModel):
                           "query best (by meaning, and its words)")
     recommended: bool = Field(description="pinned by a curator as a best answer to this search")
     note: str = Field(description="the curator's note on a recommended result")
+    attachment: str = Field(default="", description="the attached file (worksheet, slides) "
+                                                    "the snippet comes from, if any")
 
 
 class SearchResult(Writeup):
@@ -151,7 +154,7 @@ def reasons_of(hit: Hit, taxonomy: Taxonomy) -> Reasons:
         tags=[NamedTag(field=f, term=v, label=taxonomy.label(f, v)) for f, v in hit.shared_tags],
         by_meaning=hit.similarity is not None and not hit.matched_words, passage=hit.section,
         sentence=text[start:end], recommended=hit.recommended is not None,
-        note=hit.recommended or "")
+        note=hit.recommended or "", attachment=attachment_name(hit.section))
 
 
 def result_of(hit: Hit, taxonomy: Taxonomy) -> SearchResult:
@@ -185,6 +188,9 @@ class CollectionResult(BaseModel):
     writeups: int
     recommended: bool
     note: str
+    found_in: str = Field(default="", description="the attached file (worksheet, slides) "
+                                                  "that holds every word searched, if that is "
+                                                  "why it is here")
 
 
 class SearchResponse(BaseModel):
@@ -206,22 +212,25 @@ class SearchResponse(BaseModel):
     facets: dict[str, list[FacetCount]]
 
 
-def collection_result_of(c: Collection, results: SearchResults) -> CollectionResult:
+def collection_result_of(c: Collection, results: SearchResults,
+                         found_in: str = "") -> CollectionResult:
     note = next((n for kind, slug, n in results.best_bets
                  if kind == "collection" and slug == c.slug), None)
     return CollectionResult(slug=c.slug, url=f"/collections/{c.slug}", title=c.title,
                             purpose=c.purpose, minutes=c.minutes, writeups=len(c.items),
-                            recommended=note is not None, note=note or "")
+                            recommended=note is not None, note=note or "", found_in=found_in)
 
 
 def search_response_of(results: SearchResults, taxonomy: Taxonomy, directory: Directory,
-                       collections: list[Collection]) -> SearchResponse:
+                       collections: list[Collection],
+                       found_in: dict[str, str] | None = None) -> SearchResponse:
     return SearchResponse(
         query=results.query.text, searched=results.searched or results.query.text,
         corrected_from=results.corrected_from, sort=results.query.sort, total=results.total,
         strong=results.strong_total, page=results.query.page,
         pages=results.pages, mode=results.mode, notices=list(results.notices),
-        collections=[collection_result_of(c, results) for c in collections],
+        collections=[collection_result_of(c, results, (found_in or {}).get(c.slug, ""))
+                     for c in collections],
         results=[result_of(h, taxonomy) for h in results.hits],
         facets={f: [FacetCount(value=v.value, label=label(taxonomy, directory, f, v.value),
                                count=v.count, selected=v.selected) for v in values]
@@ -434,3 +443,29 @@ class Me(BaseModel):
     school: str
     family: str
     csrf_token: str = Field(description="Send as the X-CSRF-Token header on POST requests.")
+
+
+# -- session materials -----------------------------------------------------------------------
+
+class Material(BaseModel):
+    """One attached file (slides, worksheet, handout) of a write-up or collection."""
+
+    name: str
+    url: str = Field(description="where to download it (always as an attachment)")
+    kind: str = Field(description="pdf, docx, pptx, odt, png or jpeg, judged by its content")
+    label: str = Field(description="the kind in plain words, e.g. 'Word document'")
+    media_type: str
+    size: int = Field(description="bytes")
+    size_text: str = Field(description="the size as people read it, e.g. '1.2 MB'")
+
+
+class MaterialList(BaseModel):
+    total: int
+    results: list[Material]
+
+
+def material_of(material: Any) -> Material:
+    """The JSON shape of a stored material (kb.curation.materials.Material)."""
+    return Material(name=material.name, url=material.url, kind=material.kind.key,
+                    label=material.label, media_type=material.kind.media_type,
+                    size=material.size, size_text=material.size_text)

@@ -18,6 +18,10 @@ from webapp.errors import error_response
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
+# Form posts to a path ending so (/practice/<slug>/materials, /collections/<slug>/materials)
+# carry a file and may be as large as a material plus the form around it.
+UPLOAD_SUFFIX = "/materials"
+UPLOAD_MARGIN = 100_000
 
 
 class CsrfError(PermissionDeniedError):
@@ -142,6 +146,9 @@ class BodyLimit:
             return
         services = getattr(scope["app"].state, "services", None)
         limit = services.settings.max_body_bytes if services is not None else 1_000_000
+        if services is not None and scope.get("path", "").endswith(UPLOAD_SUFFIX):
+            # Material uploads are files: their own limit (checked again, naming the file).
+            limit = max(limit, services.settings.max_material_bytes + UPLOAD_MARGIN)
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         if declared is not None:

@@ -12,6 +12,7 @@ from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.templating import Jinja2Templates
 
+from indexer.chunking import attachment_name
 from kb.content.directory import Directory
 from kb.content.markdown import render_html
 from kb.content.taxonomy import Taxonomy
@@ -67,13 +68,16 @@ MAX_REASON_WORDS = 6
 def reasons(hit: Any, taxonomy: Taxonomy) -> list[str]:
     """Why a search result is here, as short sentences a teacher can read."""
     out = []
+    attached = attachment_name(hit.section)
+    if attached:
+        out.append(f"Found in the attached file “{attached}”")
     if hit.matched_words:
         words = ", ".join(hit.matched_words[:MAX_REASON_WORDS])
         out.append(f"Matches your words: {words}")
     out += [f"Tagged {taxonomy.label(f, v)}, which your search names"
             for f, v in hit.shared_tags]
     if hit.similarity is not None and not hit.matched_words:
-        where = f" (in “{hit.section}”)" if hit.section else ""
+        where = f" (in “{hit.section}”)" if hit.section and not attached else ""
         out.append(f"Close in meaning to your search{where}")
     return out
 

@@ -111,7 +111,9 @@ def _files(folder: Path, suffix: str, content_dir: Path, problems: list[Problem]
 def content_fingerprint(settings: Settings) -> tuple[tuple[str, int, int], ...]:
     """Name, size and modification time of every file curation depends on."""
     out = []
-    for folder in (settings.practice_dir, settings.collections_dir, settings.programmes_dir):
+    # content/materials: attached files change handout packs and a collection's page.
+    for folder in (settings.practice_dir, settings.collections_dir, settings.programmes_dir,
+                   settings.content_dir / "materials"):
         if folder.is_dir():
             for root, _, names in os.walk(folder):
                 for name in names:

@@ -1,4 +1,5 @@
-"""The Markdown pack of a collection: a zip with a cover file and one file per write-up (pure)."""
+"""The packs of a collection (pure): the Markdown zip with a cover file, one file per write-up
+and the session materials; and the PDF pack with the materials' PDFs appended (pypdf)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,18 @@ HEADING_RE = re.compile(r"^(#{1,5})(\s)")
 class PackFile:
     name: str
     text: str
+
+
+@dataclass(frozen=True)
+class PackAttachment:
+    """A session material in a pack: listed with its link, its bytes copied (zip) or its
+    pages appended (PDF)."""
+
+    name: str
+    description: str  # "Word document, 24 KB"
+    url: str  # full address, for paper
+    kind: str
+    data: bytes
 
 
 def demote_headings(markdown: str, levels: int = 1) -> str:
@@ -46,7 +59,8 @@ def item_file_name(position: int, item: CollectionItem) -> str:
 
 
 def cover_markdown(collection: Collection, items: list[tuple[CollectionItem, Document]],
-                   taxonomy: Taxonomy, site_url: str) -> str:
+                   taxonomy: Taxonomy, site_url: str,
+                   attachments: tuple[PackAttachment, ...] = ()) -> str:
     """The first file: purpose, audience, the timed session plan, introduction and contents."""
     lines = [f"# {collection.title}", "", collection.purpose, "",
              f"- **Audience:** {_audience(collection, taxonomy)}",
@@ -61,6 +75,10 @@ def cover_markdown(collection: Collection, items: list[tuple[CollectionItem, Doc
     for position, (item, doc) in enumerate(items, start=1):
         lines.append(f"{position}. {doc.title} ({doc.school_name}): "
                      f"`{item_file_name(position, item)}`, {site_url}/practice/{doc.slug}")
+    if attachments:
+        lines += ["", "## Session materials", ""]
+        lines += [f"- {a.name} ({a.description}): `materials/{a.name}`, {a.url}"
+                  for a in attachments]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -85,9 +103,11 @@ def item_markdown(position: int, item: CollectionItem, doc: Document, taxonomy: 
 
 
 def pack_files(collection: Collection, items: list[tuple[CollectionItem, Document]],
-               taxonomy: Taxonomy, site_url: str) -> list[PackFile]:
-    """The files of the Markdown pack, in reading order."""
-    files = [PackFile("00-session.md", cover_markdown(collection, items, taxonomy, site_url))]
+               taxonomy: Taxonomy, site_url: str,
+               attachments: tuple[PackAttachment, ...] = ()) -> list[PackFile]:
+    """The text files of the Markdown pack, in reading order."""
+    files = [PackFile("00-session.md", cover_markdown(collection, items, taxonomy, site_url,
+                                                      attachments))]
     for position, (item, doc) in enumerate(items, start=1):
         files.append(PackFile(item_file_name(position, item),
                               item_markdown(position, item, doc, taxonomy, site_url)))
@@ -95,13 +115,43 @@ def pack_files(collection: Collection, items: list[tuple[CollectionItem, Documen
 
 
 def markdown_zip(collection: Collection, items: list[tuple[CollectionItem, Document]],
-                 taxonomy: Taxonomy, site_url: str) -> bytes:
-    """A zip of the pack under one folder named after the collection."""
+                 taxonomy: Taxonomy, site_url: str,
+                 attachments: tuple[PackAttachment, ...] = ()) -> bytes:
+    """A zip of the pack under one folder named after the collection, the session materials
+    in its materials/ folder."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for file in pack_files(collection, items, taxonomy, site_url):
-            info = zipfile.ZipInfo(f"{collection.slug}/{file.name}", ZIP_TIME)
+        entries = [(f.name, f.text.encode("utf-8"))
+                   for f in pack_files(collection, items, taxonomy, site_url, attachments)]
+        entries += [(f"materials/{a.name}", a.data) for a in attachments]
+        for name, data in dict(entries).items():  # a name twice (two write-ups): keep one
+            info = zipfile.ZipInfo(f"{collection.slug}/{name}", ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            archive.writestr(info, file.text.encode("utf-8"))
+            archive.writestr(info, data)
     return buffer.getvalue()
+
+
+def append_pdfs(pack: bytes, attachments: tuple[PackAttachment, ...]) -> tuple[bytes, list[str]]:
+    """The pack PDF with every PDF material's pages after it, in order; also the names of any
+    that could not be appended (left out, never failing the pack)."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.errors import PyPdfError
+
+    pdfs = [a for a in attachments if a.kind == "pdf"]
+    if not pdfs:
+        return pack, []
+    writer = PdfWriter()
+    writer.append(PdfReader(io.BytesIO(pack)))
+    skipped = []
+    for attachment in pdfs:
+        try:
+            reader = PdfReader(io.BytesIO(attachment.data), strict=False)
+            if reader.is_encrypted:
+                raise ValueError("encrypted")
+            writer.append(reader)
+        except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError):
+            skipped.append(attachment.name)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue(), skipped

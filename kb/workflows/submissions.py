@@ -88,6 +88,14 @@ def _one(conn: sqlite3.Connection, submission_id: int) -> Submission | None:
     return Submission(*row) if row else None
 
 
+def has_published(store: StateStore, user_id: int, slug: str) -> bool:
+    """True when this account wrote a submission that was published as this write-up."""
+    with store.read() as conn:
+        row = conn.execute("SELECT 1 FROM submissions WHERE user_id=? AND slug=? AND "
+                           "status='approved' LIMIT 1", (user_id, slug)).fetchone()
+    return row is not None
+
+
 @dataclass(frozen=True)
 class Workflow:
     """The contribution workflow over one state database and one practice folder."""

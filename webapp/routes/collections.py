@@ -21,7 +21,7 @@ from kb.errors import KBError, NotFoundError
 from kb.state.accounts import User
 from services.curation import change_collection, record_change
 from services.runtime import Services
-from webapp.context import audience_context, site_url
+from webapp.context import audience_context, materials_context, site_url
 from webapp.deps import (
     CurationDep,
     Curator,
@@ -63,8 +63,9 @@ def collections_page(request: Request, services: ServicesDep, templates: Templat
 def collection_page(slug: str, request: Request, services: ServicesDep,
                     templates: TemplatesDep, curation: CurationDep) -> HTMLResponse:
     collection = curation.collection(slug)
-    return templates.TemplateResponse(request, "collection.html", handout_context(
-        curation, collection, site_url(request, services)))
+    return templates.TemplateResponse(request, "collection.html", {
+        **handout_context(curation, collection, site_url(request, services)),
+        **materials_context(request, services, "collections", slug)})
 
 
 @pages.get("/collections/{slug}/print", response_class=HTMLResponse)
@@ -72,7 +73,7 @@ def collection_print(slug: str, request: Request, services: ServicesDep,
                      templates: TemplatesDep, curation: CurationDep) -> HTMLResponse:
     collection = curation.collection(slug)
     return templates.TemplateResponse(request, "collection_print.html", handout_context(
-        curation, collection, site_url(request, services)))
+        curation, collection, site_url(request, services), services.settings.content_dir))
 
 
 def _collection_file(fmt: str, slug: str, request: Request, services: ServicesDep,
@@ -80,7 +81,8 @@ def _collection_file(fmt: str, slug: str, request: Request, services: ServicesDe
     collection = curation.collection(slug)
     url = site_url(request, services)
     data = packs.get(("collection", fmt, slug, curation.version, url),
-                     lambda: collection_export(templates.env, curation, collection, fmt, url))
+                     lambda: collection_export(templates.env, curation, collection, fmt, url,
+                                               services.settings.content_dir))
     return download(data, fmt, f"{slug}.{'zip' if fmt == 'md' else fmt}")
 
 
@@ -160,8 +162,9 @@ def edit_context(services: Services, curation: Curation, collection: Collection,
 def _page(request: Request, templates: Jinja2Templates, services: Services,
           curation: Curation, slug: str, status: int = 200, **extra: Any) -> Response:
     collection = curation.collection(slug, include_drafts=True)
-    return templates.TemplateResponse(request, "collection_edit.html", edit_context(
-        services, curation, collection, **extra), status_code=status)
+    return templates.TemplateResponse(request, "collection_edit.html", {
+        **edit_context(services, curation, collection, **extra),
+        **materials_context(request, services, "collections", slug)}, status_code=status)
 
 
 def _change(request: Request, templates: TemplatesDep, services: Services, curation: Curation,

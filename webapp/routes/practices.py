@@ -8,7 +8,12 @@ from fastapi.responses import HTMLResponse
 
 from kb.content.markdown import render_html
 from services.search import record_open
-from webapp.context import history_context, support_context, transfer_context
+from webapp.context import (
+    history_context,
+    materials_context,
+    support_context,
+    transfer_context,
+)
 from webapp.deps import CurationDep, Repeated, SearchDep, ServicesDep, TemplatesDep
 from webapp.schemas import Practice, PracticeList, practice_of, writeup_of
 
@@ -34,6 +39,7 @@ def practice_page(slug: str, request: Request, services: ServicesDep,
         **history_context(request, services, slug, doc.tags["family"][0]),
         **support_context(request, services, slug, doc.tags["school"][0]),
         **transfer_context(request, services, slug, doc.tags["school"][0]),
+        **materials_context(request, services, "practice", slug),
     })
 
 

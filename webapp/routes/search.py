@@ -8,7 +8,12 @@ from typing import Literal
 from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import HTMLResponse
 
-from services.search import matching_collections, record_search, run_search
+from services.search import (
+    collections_by_material,
+    matching_collections,
+    record_search,
+    run_search,
+)
 from webapp.deps import CurationDep, Repeated, SearchDep, ServicesDep, TemplatesDep
 from webapp.params import PARAM_OF_FIELD
 from webapp.schemas import SearchResponse, search_response_of
@@ -28,7 +33,8 @@ def search_page(request: Request, services: ServicesDep, templates: TemplatesDep
                 search: SearchDep, curation: CurationDep,
                 background: BackgroundTasks) -> HTMLResponse:
     results, search_id = run_search(services, search.query)
-    collections = matching_collections(curation, results)
+    found_in = collections_by_material(services, curation, results)
+    collections = matching_collections(curation, results, found_in)
     params = dict(search.params)
     if search.query.text:
         params["q"] = [search.query.text]
@@ -37,7 +43,7 @@ def search_page(request: Request, services: ServicesDep, templates: TemplatesDep
     return templates.TemplateResponse(request, "search.html", {
         "results": results, "params": params, "filters": search.query.filters,
         "facet_fields": FACET_FIELDS, "param_of": PARAM_OF_FIELD, "search_id": search_id,
-        "collections": collections, "sorts": SORT_LABELS,
+        "collections": collections, "found_in": found_in, "sorts": SORT_LABELS,
         "strong": [h for h in results.hits if h.group == "strong"],
         "related": [h for h in results.hits if h.group != "strong"],
     })
@@ -58,8 +64,9 @@ def api_search(services: ServicesDep, request: SearchDep, curation: CurationDep,
     results, search_id = run_search(services, request.query)
     if search_id:
         background.add_task(record_search, services, results, search_id)
+    found_in = collections_by_material(services, curation, results)
     return search_response_of(results, services.taxonomy, services.directory,
-                              matching_collections(curation, results))
+                              matching_collections(curation, results, found_in), found_in)
 
 
 router = APIRouter()
