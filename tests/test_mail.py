@@ -235,7 +235,10 @@ def test_the_sender_thread_drains_the_outbox(tmp_path: Path) -> None:
     try:
         queue(store, 2)
         deadline = time.time() + 20
-        while time.time() < deadline and len(list((tmp_path / "outbox").glob("*.eml"))) < 2:
+        # A message's file is written before its row is marked sent: wait for both (bounded).
+        while time.time() < deadline and (
+                len(list((tmp_path / "outbox").glob("*.eml"))) < 2
+                or {m.status for m in outbox.messages(store)} != {"sent"}):
             time.sleep(0.1)
     finally:
         stop.set()
