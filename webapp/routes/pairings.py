@@ -12,6 +12,7 @@ from kb.state.schooldata import INDICATORS, year_label
 from kb.workflows import pairings, priorities
 from kb.workflows.pairings import Pairing
 from services.brokering import trend
+from services.overview import support_writeups
 from services.runtime import Services
 from webapp.deps import ChallengeLead, PostedForm, ServicesDep, SignedIn, TemplatesDep
 from webapp.school_schemas import Milestone, PairingOut
@@ -53,7 +54,8 @@ def pairing_page(pairing_id: int, request: Request, services: ServicesDep,
         "pairing": found, "priority": priority, "names": _names(services),
         "side": pairings.side_of(user, found), "start": year_label(found.start_year),
         "indicator": INDICATORS.get(priority.indicator),
-        "trend": trend(services, found, priority.indicator)})
+        "trend": trend(services, found, priority.indicator),
+        "writeups": support_writeups(services, {found.id: found})})
 
 
 def _redirect(pairing_id: int) -> Response:
