@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from services.overview import Overview, overview
-from webapp.charts import Chart, chart
+from webapp.charts import GroupChart, group_chart
 from webapp.deps import ChallengeLead, ServicesDep, TemplatesDep
 from webapp.school_schemas import CountRow, PartnershipOut, SupportWriteupOut
 
@@ -15,12 +15,11 @@ pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["api"])
 
 
-def _charts(view: Overview) -> list[Chart]:
-    return [chart("states", "Pairings by state", {label: n for _, label, n in view.by_state},
-                  [label for _, label, _ in view.by_state]),
-            chart("indicators", "Open priorities by indicator",
-                  {label: n for _, label, n in view.by_indicator},
-                  [label for _, label, _ in view.by_indicator])]
+def _charts(view: Overview) -> list[GroupChart]:
+    return [group_chart("states", "Pairings by state",
+                        [(label, n) for _, label, n in view.by_state]),
+            group_chart("indicators", "Open priorities by indicator",
+                        [(label, n) for _, label, n in view.by_indicator])]
 
 
 @pages.get("/partnership", response_class=HTMLResponse)
