@@ -175,3 +175,25 @@ def test_a_pairing_is_written_up_once_it_is_reviewed(site: Site) -> None:
     sal = site.client(SALTINGS)
     assert sal.get(f"/contribute?pairing={n}").status_code == 409
     assert f"/contribute?pairing={n}" not in sal.get(f"/pairings/{n}").text
+
+
+def test_the_api_records_the_pairing_too(reviewed: tuple[Site, int]) -> None:
+    site, n = reviewed
+    sal, third = site.client(SALTINGS), site.client("third@example.org")
+    markdown = sal.get(f"/api/submissions/{_draft(site, n)}").json()["submission"]["markdown"]
+    refused = third.post("/api/submissions", json={"markdown": markdown, "pairing": n},
+                         headers={"X-CSRF-Token": third.get("/api/me").json()["csrf_token"]})
+    assert refused.status_code == 404, refused.text
+    made = sal.post("/api/submissions", json={"markdown": markdown, "pairing": n,
+                                              "slug": "calls-via-the-api", "submit": True},
+                    headers={"X-CSRF-Token": sal.get("/api/me").json()["csrf_token"]})
+    assert made.status_code == 201, made.text
+    assert made.json()["submission"]["pairing"] == n
+    assert made.json()["submission"]["status"] == "pending"
+
+
+def _draft(site: Site, n: int) -> int:
+    """A draft saved from the pre-filled form; its id."""
+    done = site.client(SALTINGS).post("/contribute",
+                                      data={**prefilled(site, SALTINGS, n), "action": "save"})
+    return int(done.headers["location"].split("/")[3].split("?")[0])

@@ -62,6 +62,10 @@ class ProposalIn(BaseModel):
     note: str = Field(default="", max_length=500, description="For edits: what changed.")
     idempotency_key: str = Field(default="", max_length=100,
                                  description="Retrying with the same key updates one row.")
+    pairing: int | None = Field(default=None, ge=1, le=2**62, description="For a new "
+                                "write-up: the reviewed pairing it comes out of (you must be "
+                                "staff of one of its two schools); counted in the partnership "
+                                "overview once published.")
 
 
 class PreviewIn(BaseModel):

@@ -282,11 +282,13 @@ def api_my_submissions(services: ServicesDep, user: Contributor) -> list[Submiss
 @api.post("/submissions", response_model=Checked, status_code=201)
 def api_create(body: ProposalIn, services: ServicesDep, user: Contributor) -> Checked:
     """Save a new write-up as a draft (or submit it); problems are listed, work is kept."""
+    source = writeup_source(services, user, body.pairing) if body.pairing else None
     text = _text(services, body.markdown)
     _refuse_bad_dates(services, body.slug or "", text)
     sub, problems = workflow(services).save(
         user, kind="new", slug=_slug(services, text, body.slug), text=text, submit=body.submit,
-        note=body.note, idempotency_key=body.idempotency_key)
+        note=body.note, idempotency_key=body.idempotency_key,
+        pairing_id=source.pairing_id if source else None)
     return checked_of(sub, problems)
 
 
