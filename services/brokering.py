@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from kb.errors import BadInputError, ConflictError, PermissionDeniedError
 from kb.state.accounts import User
 from kb.state.schooldata import INDICATORS, load_indicators, year_label
 from kb.workflows import pairings, priorities
@@ -30,9 +31,36 @@ def trend(services: Services, pairing: Pairing, indicator: str) -> list[TrendPoi
             for y, v in sorted(series.items())]
 
 
+@dataclass(frozen=True)
+class WriteupSource:
+    """The reviewed pairing a new write-up comes out of, as the contribution form names it."""
+
+    pairing_id: int
+    school: str  # the supported school's name
+    partner: str
+
+
+def writeup_source(services: Services, user: User, pairing_id: int | str) -> WriteupSource:
+    """The pairing a write-up may be recorded as coming out of: a reviewed one, written up by
+    staff of either of its two schools (checked again on every post of the form)."""
+    try:
+        number = int(str(pairing_id).strip())
+    except ValueError:
+        raise BadInputError(f"pairing: {str(pairing_id)[:20]!r} is not a pairing number") \
+            from None
+    pairing = pairings.get(services.state, user, number)
+    if not pairings.side_of(user, pairing):
+        raise PermissionDeniedError("only staff of the two schools can write up a pairing")
+    if pairing.status != "reviewed":
+        raise ConflictError("a pairing is written up once its outcome has been reviewed")
+    names = services.directory.schools
+    return WriteupSource(pairing.id, names[pairing.school].name, names[pairing.partner].name)
+
+
 def writeup_fields(services: Services, user: User, pairing_id: int) -> Fields:
-    """A draft write-up from a pairing the user may see, for their own school (the supported
+    """A draft write-up from a reviewed pairing, for the user's own school (the supported
     school or its partner) to finish and submit through the contribution form."""
+    writeup_source(services, user, pairing_id)
     pairing = pairings.get(services.state, user, pairing_id)
     priority = priorities.for_pairing(services.state, pairing.priority_id)
     side = pairings.side_of(user, pairing)

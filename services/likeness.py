@@ -67,11 +67,13 @@ def reason(a: dict[str, float], b: dict[str, float], setting_a: str, setting_b: 
         parts.append(f"also {setting_b}")
     if not same_phase:
         parts.append(f"a {phase_b} school")
-    words = ", ".join(parts) or "the nearest by context"
     gaps = sorted(((b[f] - a[f], more, less) for f, _, more, less in FEATURES
                    if abs(a[f] - b[f]) > DIFFERENT_BEYOND), key=lambda g: -abs(g[0]))
+    # Nothing alike: say so rather than "nearest", since the partner ranking gives a reason
+    # for every school of the phase, the furthest included.
+    words = ", ".join(parts) or ("a different context" if gaps else "broadly alike in context")
     if gaps:
-        words += ", though with " + " and ".join(
+        words += (", though with " if parts else ", with ") + " and ".join(
             (more if d > 0 else less) for d, more, less in gaps[:2])
         words = words.replace("with larger", "larger").replace("with smaller", "smaller")
     return words[0].upper() + words[1:]

@@ -9,7 +9,21 @@ from kb.state.accounts import User
 from kb.state.schooldata import INDICATORS
 from kb.workflows import pairings, priorities
 from kb.workflows.pairings import STATUS_LABELS
+from kb.workflows.publishing import practice_path
+from kb.workflows.submissions import published_from_pairings
 from services.runtime import Services
+
+
+@dataclass(frozen=True)
+class SupportWriteup:
+    """A published write-up that came out of a brokered pairing."""
+
+    slug: str
+    title: str
+    pairing_id: int
+    school: str  # the supported school's id
+    partner: str
+    published_at: str
 
 
 @dataclass(frozen=True)
@@ -21,6 +35,7 @@ class Overview:
     reviewed: list[pairings.Pairing]
     schools_supported: int
     schools_supporting: int
+    writeups: list[SupportWriteup]
 
 
 def overview(services: Services, user: User) -> Overview:
@@ -36,4 +51,20 @@ def overview(services: Services, user: User) -> Overview:
     live = [p for p in paired if p.status in ("agreed", "reviewed")]
     return Overview(len(open_), len(found) - len(open_), by_indicator, by_state,
                     [p for p in paired if p.status == "reviewed"],
-                    len({p.school for p in live}), len({p.partner for p in live}))
+                    len({p.school for p in live}), len({p.partner for p in live}),
+                    support_writeups(services, {p.id: p for p in paired}))
+
+
+def support_writeups(services: Services, seen: dict[int, pairings.Pairing]
+                     ) -> list[SupportWriteup]:
+    """Write-ups approved from a pairing the user may see and still published (a write-up
+    since taken down is not counted)."""
+    out = []
+    for sub in published_from_pairings(services.state):
+        pairing = seen.get(sub.pairing_id or 0)
+        if pairing is None or not practice_path(services.settings.practice_dir,
+                                                sub.slug).exists():
+            continue
+        out.append(SupportWriteup(sub.slug, sub.title, pairing.id, pairing.school,
+                                  pairing.partner, sub.reviewed_at))
+    return out

@@ -7,54 +7,18 @@ import html
 import re
 
 import pytest
-from conftest import ROOT
-from support_accounts import PASSWORD, Site, csrf_of
+from support_accounts import PASSWORD, Site
+from support_brokering import LEAD, PARTNER, SALTINGS, broker, post
 
 from kb.content.library import load_reference
 from kb.state.accounts import add_user
-from kb.state.schooldata import import_csv
-
-DATA = ROOT / "content" / "data"
-BUNDLED = [DATA / "school-context.csv", DATA / "school-indicators.csv"]
-LEAD = "lead@example.org"
-SALTINGS, PARTNER = "sal@example.org", "bcs@example.org"
-PRIORITY = ("Persistent absence is too high; we want first-day calls and home visits that "
-            "bring pupils back")
 
 
 @pytest.fixture
 def brokered(site: Site) -> tuple[Site, int]:
     """Saltings School (flagged on persistent absence) writes a priority; the lead proposes
     Brackenford Community School, whose offer matches."""
-    directory = load_reference(site.settings.content_dir)[1]
-    import_csv(site.store, directory, BUNDLED)
-    add_user(site.store, directory, LEAD, PASSWORD, "challenge-lead", name="Lee Lead")
-    add_user(site.store, directory, SALTINGS, PASSWORD, "contributor",
-             school="saltings-school", name="Sam Saltings")
-    add_user(site.store, directory, PARTNER, PASSWORD, "contributor",
-             school="brackenford-community-school", name="Bea Brackenford")
-    lead = site.client(LEAD)
-    flagged = lead.get("/api/triage?flagged=yes").json()["rows"]
-    assert "persistent_absence" in next(r for r in flagged
-                                        if r["school"] == "saltings-school")["flags"]
-    sal = site.client(SALTINGS)
-    token = csrf_of(sal.get("/schools/saltings-school/priorities").text)
-    made = sal.post("/schools/saltings-school/priorities", data={
-        "csrf_token": token, "text": PRIORITY, "indicator": "persistent_absence"})
-    pid = int(made.headers["location"].rsplit("/", 1)[1])
-    page = lead.get(f"/priorities/{pid}").text
-    assert 'name="partner" value="brackenford-community-school"' in page
-    proposed = lead.post(f"/priorities/{pid}/pairings", data={
-        "csrf_token": csrf_of(page), "partner": "brackenford-community-school",
-        "proposal": "Their first-day calls training matches your priority"})
-    assert proposed.status_code == 303
-    return site, int(proposed.headers["location"].rsplit("/", 1)[1])
-
-
-def post(site: Site, email: str, url: str, **data: str):  # type: ignore[no-untyped-def]
-    client = site.client(email)
-    token = csrf_of(client.get("/pairings").text)
-    return client.post(url, data={"csrf_token": token, **data})
+    return site, broker(site)[1]
 
 
 def test_walk_from_proposal_to_review_and_write_up(brokered: tuple[Site, int]) -> None:
@@ -111,12 +75,15 @@ def test_visibility_per_role_and_route(brokered: tuple[Site, int], email: str,
     assert any(p["id"] == n for p in client.get("/api/pairings").json()) is sees
 
 
-def test_family_moderator_sees_it(brokered: tuple[Site, int]) -> None:
+def test_family_lead_sees_it_and_a_family_moderator_does_not(brokered: tuple[Site, int]
+                                                              ) -> None:
     site, n = brokered
     add_user(site.store, load_reference(site.settings.content_dir)[1], "fm@example.org",
              PASSWORD, "moderator", school="harbourside-primary")  # Eastmere, like Saltings
-    assert site.client("fm@example.org").get(f"/pairings/{n}").status_code == 200
-    assert post(site, "fm@example.org", f"/pairings/{n}/accept").status_code == 403
+    assert site.client("fm@example.org").get(f"/pairings/{n}").status_code == 404
+    assert site.client("lead-east@example.org").get(f"/pairings/{n}").status_code == 200
+    # seeing is not answering: only the two schools' staff accept
+    assert post(site, "lead-east@example.org", f"/pairings/{n}/accept").status_code == 403
 
 
 @pytest.mark.parametrize("email, url", [

@@ -66,3 +66,85 @@ def sparkline(series: tuple[tuple[int, float], ...], label: str, width: int = 96
               for i, (_, v) in enumerate(series)]
     return Sparkline(" ".join(f"{x:.1f},{y:.1f}" for x, y in coords), round(coords[-1][0], 1),
                      round(coords[-1][1], 1), width, height, label)
+
+
+@dataclass(frozen=True)
+class Dot:
+    x: float
+    y: float
+    label_y: float  # where its value is written: above the dot, or below it in the lower half
+    year: str
+    value: float
+    since: bool
+
+
+@dataclass(frozen=True)
+class TrendChart:
+    """One indicator year by year, split where a pairing began (the words are in `label`)."""
+
+    dots: list[Dot]
+    line: str
+    divider: float | None  # x where the pairing's start year begins
+    width: int
+    height: int
+    label: str
+
+
+def trend_chart(points: list[tuple[int, str, float, bool]], label: str, start: int,
+                width: int = 320, height: int = 170) -> TrendChart | None:
+    """(year number, year label, value, since the pairing began in `start`) as a line with
+    labelled dots,
+    spaced by year so a missing year shows as a longer step; None when empty. Values sit
+    above a dot in the upper half and below it in the lower half, clear of the line and of
+    the year labels along the bottom."""
+    if not points:
+        return None
+    pad_x, top, bottom = 30, 28, 46
+    low, high = min(p[2] for p in points), max(p[2] for p in points)
+    first, last = points[0][0], points[-1][0]
+    plot_h = height - top - bottom
+    dots = []
+    for year, text, value, since in points:
+        x = pad_x + (width - 2 * pad_x) * (year - first) / (last - first) if last > first \
+            else width / 2
+        y = top + plot_h * (1 - (value - low) / ((high - low) or 1.0))
+        dots.append(Dot(round(x, 1), round(y, 1),
+                        round(y - 10 if y <= top + plot_h / 2 else y + 19, 1), text, value,
+                        since))
+    # The pairing's start year begins half a year step before that year's dot.
+    divider = None
+    if any(d.since for d in dots) and not all(d.since for d in dots) and last > first:
+        divider = round(pad_x + (width - 2 * pad_x) * (start - 0.5 - first) / (last - first), 1)
+    return TrendChart(dots, " ".join(f"{d.x},{d.y}" for d in dots), divider, width, height,
+                      label)
+
+
+@dataclass(frozen=True)
+class Row:
+    label: str
+    value: int
+    percent: float  # of the largest value: the bar's width as a share of the chart's
+    y: int  # top of the row's words; the bar sits under them
+
+
+@dataclass(frozen=True)
+class GroupChart:
+    """Counts per named group as horizontal bars, each under its name and number. Drawn
+    without a viewBox, so the words stay at body size at any width and only the bars scale."""
+
+    key: str
+    title: str
+    rows: list[Row]
+    total: int
+    height: int
+
+
+ROW_H = 46
+
+
+def group_chart(key: str, title: str, counts: list[tuple[str, int]]) -> GroupChart:
+    """One row per (group, count), the largest count filling the width."""
+    top = max([n for _, n in counts] + [1])
+    rows = [Row(label, n, round(100 * n / top, 1), i * ROW_H)
+            for i, (label, n) in enumerate(counts)]
+    return GroupChart(key, title, rows, sum(n for _, n in counts), len(rows) * ROW_H)

@@ -13,6 +13,7 @@ from kb.errors import BadInputError, Problem
 from kb.state.accounts import User
 from kb.workflows.contribution import TAG_FIELDS, Fields, section_template
 from kb.workflows.submissions import Submission
+from services.brokering import WriteupSource
 from services.contribution import Preview
 from services.runtime import Services
 from webapp.plain_words import plain_message
@@ -72,7 +73,8 @@ def form_context(services: Services, form: Fields, problems: list[Problem], *,
                  action: str, kind: str, heading: str, preview: Preview | None = None,
                  idempotency_key: str = "", message: str = "", base_hash: str = "",
                  upload_problems: list[str] | None = None,
-                 submission: Submission | None = None) -> dict[str, Any]:
+                 submission: Submission | None = None,
+                 source: WriteupSource | None = None) -> dict[str, Any]:
     """Everything contribute.html needs to draw the form, its errors and its preview."""
     by_field, general = problems_by_field(problems)
     vocab = services.taxonomy
@@ -101,6 +103,6 @@ def form_context(services: Services, form: Fields, problems: list[Problem], *,
         "action": action, "kind": kind, "heading": heading, "preview": preview,
         "idempotency_key": idempotency_key or secrets.token_urlsafe(16),
         "message": message, "base_hash": base_hash, "upload_problems": upload_problems or [],
-        "honeypot": HONEYPOT, "submission": submission,
+        "honeypot": HONEYPOT, "submission": submission, "source": source,
         "max_file_kb": services.settings.max_file_bytes // 1000,
     }

@@ -147,6 +147,20 @@ class CountRow(BaseModel):
     count: int
 
 
+class SupportWriteupOut(BaseModel):
+    """A published write-up that came out of a brokered pairing."""
+
+    slug: str
+    title: str
+    url: str
+    api: str
+    pairing: int
+    pairing_url: str
+    school: str
+    partner: str
+    published_at: str
+
+
 class PartnershipOut(BaseModel):
     """The partnership overview's lists, as the page's tables show them."""
 
@@ -157,3 +171,6 @@ class PartnershipOut(BaseModel):
     reviewed: list[str] = Field(description="the reviewed pairings, as API addresses")
     schools_supported: int
     schools_supporting: int
+    writeups_from_support: int = Field(description="published write-ups that came out of a "
+                                       "pairing (written up from its review)")
+    writeups: list[SupportWriteupOut] = Field(description="those write-ups, oldest first")

@@ -40,6 +40,8 @@ class SubmissionOut(BaseModel):
     reviewed_at: str
     markdown: str
     url: str
+    pairing: int | None = Field(default=None, description="The brokered pairing this new "
+                                "write-up came out of, if it was written up from one.")
 
 
 class Checked(BaseModel):
@@ -61,6 +63,10 @@ class ProposalIn(BodyIn):
     note: str = Field(default="", max_length=500, description="For edits: what changed.")
     idempotency_key: str = Field(default="", max_length=100,
                                  description="Retrying with the same key updates one row.")
+    pairing: int | None = Field(default=None, ge=1, le=2**62, description="For a new "
+                                "write-up: the reviewed pairing it comes out of (you must be "
+                                "staff of one of its two schools); counted in the partnership "
+                                "overview once published.")
 
 
 class PreviewIn(BodyIn):
@@ -97,7 +103,7 @@ def submission_out(sub: Submission) -> SubmissionOut:
         status_label=sub.status_label, author=sub.author_name, note=sub.note,
         comment=sub.comment, reviewer=sub.reviewer, created_at=sub.created_at,
         updated_at=sub.updated_at, submitted_at=sub.submitted_at, reviewed_at=sub.reviewed_at,
-        markdown=sub.text, url=f"/my/submissions/{sub.id}")
+        markdown=sub.text, url=f"/my/submissions/{sub.id}", pairing=sub.pairing_id)
 
 
 def checked_of(sub: Submission, problems: list[Problem]) -> Checked:

@@ -63,6 +63,13 @@ class User:
         return not self.disabled and (self.role in roles or self.role == "admin")
 
 
+def leads_family(user: User, family: str) -> bool:
+    """True for the family lead of this family of schools (not for admins: they see through
+    their own rules, and not for moderators, whose remit is write-ups, not school plans)."""
+    return (user.role == "family-lead" and not user.disabled and bool(family)
+            and user.family == family)
+
+
 @dataclass(frozen=True)
 class LoginPolicy:
     max_failures: int = 5

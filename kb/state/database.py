@@ -310,6 +310,13 @@ MIGRATIONS: list[list[str]] = [
             text TEXT NOT NULL,
             created_at TEXT NOT NULL)""",
     ],
+    [  # 8 (issue 19): the pairing a write-up came out of, set by the server when the form was
+        # opened from a reviewed pairing's "Write it up" link, so the partnership overview
+        # counts the published ones (kb/workflows/submissions.py, services/overview.py).
+        "ALTER TABLE submissions ADD COLUMN pairing_id INTEGER REFERENCES pairings(id)",
+        "CREATE INDEX submissions_pairing ON submissions(pairing_id) WHERE pairing_id "
+        "IS NOT NULL",
+    ],
 ]
 # Migrations that rebuild a table others refer to run with foreign keys off (SQLite's
 # documented procedure for schema changes ALTER TABLE cannot make); 1-based numbers.

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from kb.errors import BadInputError, ConflictError, NotFoundError, PermissionDeniedError
 from kb.state import audit
-from kb.state.accounts import CHALLENGE_ROLES, CONTRIBUTOR_ROLES, MODERATOR_ROLES, User
+from kb.state.accounts import CHALLENGE_ROLES, CONTRIBUTOR_ROLES, User, leads_family
 from kb.state.database import StateStore, now_iso
 from kb.workflows.priorities import Priority
 
@@ -81,10 +81,10 @@ def side_of(user: User, pairing: Pairing) -> str:
 
 
 def may_see(user: User, pairing: Pairing) -> bool:
-    """The two schools' staff, moderators of either family, challenge leads and admins."""
-    return bool(side_of(user, pairing)) or user.has_role(*CHALLENGE_ROLES) or (
-        user.has_role(*MODERATOR_ROLES) and bool(user.family)
-        and user.family in (pairing.family, pairing.partner_family))
+    """The two schools' staff, the family lead of either school's family, challenge leads and
+    admins (issue 19); a moderator or contributor elsewhere in the family does not."""
+    return (bool(side_of(user, pairing)) or user.has_role(*CHALLENGE_ROLES)
+            or leads_family(user, pairing.family) or leads_family(user, pairing.partner_family))
 
 
 def _text(name: str, text: str, required: bool = True) -> str:

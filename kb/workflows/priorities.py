@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from kb.errors import BadInputError, ConflictError, NotFoundError, PermissionDeniedError
 from kb.state import audit
-from kb.state.accounts import CHALLENGE_ROLES, CONTRIBUTOR_ROLES, MODERATOR_ROLES, User
+from kb.state.accounts import CHALLENGE_ROLES, CONTRIBUTOR_ROLES, User, leads_family
 from kb.state.database import StateStore, now_iso
 from kb.state.schooldata import INDICATORS
 
@@ -41,10 +41,9 @@ def is_staff(user: User, school: str) -> bool:
 
 
 def may_see(user: User, school: str, family: str) -> bool:
-    """The school's staff, moderators of its family, challenge leads and admins."""
+    """The school's staff, its family's lead, challenge leads and admins (issue 19)."""
     return (is_staff(user, school) or user.has_role(*CHALLENGE_ROLES)
-            or (user.has_role(*MODERATOR_ROLES) and bool(user.family)
-                and user.family == family))
+            or leads_family(user, family))
 
 
 def _text(text: str) -> str:

@@ -54,6 +54,7 @@ class Submission:
     submitted_at: str
     reviewer: str
     reviewed_at: str
+    pairing_id: int | None = None  # the brokered pairing it came out of (issue 19), if any
 
     @property
     def status_label(self) -> str:
@@ -79,7 +80,7 @@ class Submission:
 
 _SELECT = ("SELECT s.id, s.user_id, u.email, u.name, s.kind, s.slug, s.text, s.base_hash, "
            "s.note, s.status, s.comment, s.created_at, s.updated_at, s.submitted_at, "
-           "coalesce(r.name, ''), s.reviewed_at FROM submissions s JOIN users u ON "
+           "coalesce(r.name, ''), s.reviewed_at, s.pairing_id FROM submissions s JOIN users u ON "
            "u.id=s.user_id LEFT JOIN users r ON r.id=s.reviewed_by")
 
 
@@ -173,11 +174,14 @@ class Workflow:
     # -- writing -------------------------------------------------------------------------
     def save(self, user: User, *, kind: str, slug: str, text: str, submit: bool,
              base_hash: str = "", note: str = "", submission_id: int | None = None,
-             idempotency_key: str = "") -> tuple[Submission, list[Problem]]:
+             idempotency_key: str = "", pairing_id: int | None = None
+             ) -> tuple[Submission, list[Problem]]:
         """Create or update a draft and, when asked and valid, submit it for review.
 
         Work is never thrown away: an invalid proposal is kept as a draft and its problems
         returned. A repeated request with the same idempotency key updates one row.
+        `pairing_id` (checked by the caller) records the pairing a new write-up came out of;
+        once set it stays through every later save, moderation and publication.
         """
         if not user.has_role(*CONTRIBUTOR_ROLES):
             raise PermissionDeniedError("only contributors can submit write-ups")
@@ -209,22 +213,25 @@ class Workflow:
                                                         if existing.status == "pending" else ""))
                 slug = slug if existing.kind == "new" else existing.slug
                 conn.execute("UPDATE submissions SET slug=?, text=?, note=?, status=?, "
-                             "updated_at=?, submitted_at=? WHERE id=?",
+                             "updated_at=?, submitted_at=?, pairing_id=coalesce(pairing_id, ?) "
+                             "WHERE id=?",
                              (slug, text, note, status, stamp,
                               stamp if status == "pending" else existing.submitted_at,
-                              existing.id))
+                              pairing_id if existing.kind == "new" else None, existing.id))
                 sub_id = existing.id
             else:
                 cur = conn.execute(
                     "INSERT INTO submissions (user_id, kind, slug, text, base_hash, note, "
-                    "status, idempotency_key, created_at, updated_at, submitted_at) "
-                    "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    "status, idempotency_key, created_at, updated_at, submitted_at, "
+                    "pairing_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                     (user.id, kind, slug, text, base_hash, note, status,
                      idempotency_key[:100] or None, stamp, stamp,
-                     stamp if status == "pending" else ""))
+                     stamp if status == "pending" else "",
+                     pairing_id if kind == "new" else None))
                 sub_id = int(cur.lastrowid or 0)
             audit.record(conn, user.email, "submission.submit" if status == "pending" else
-                         "submission.save", f"submission:{sub_id}", f"{kind} {slug}")
+                         "submission.save", f"submission:{sub_id}", f"{kind} {slug}"
+                         + (f" from pairing {pairing_id}" if pairing_id else ""))
             saved = _one(conn, sub_id)
             if status == "pending" and self.notices is not None and saved is not None:
                 self.notices.submission_waiting(conn, submission_id=sub_id, slug=saved.slug,
@@ -334,3 +341,12 @@ class Workflow:
                          f"submission {sub.id}")
             publication.write(sub.text)
         return self.get(moderator, submission_id)
+
+
+def published_from_pairings(store: StateStore) -> list[Submission]:
+    """Approved new write-ups that came out of a brokered pairing, oldest first (the
+    partnership overview counts those whose file is still published)."""
+    with store.read() as conn:
+        rows = conn.execute(_SELECT + " WHERE s.pairing_id IS NOT NULL AND s.kind='new' AND "
+                            "s.status='approved' ORDER BY s.reviewed_at, s.id").fetchall()
+    return [Submission(*r) for r in rows]

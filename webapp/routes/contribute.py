@@ -24,7 +24,7 @@ from kb.workflows.contribution import (
     normalise_upload,
 )
 from kb.workflows.submissions import Submission
-from services.brokering import writeup_fields
+from services.brokering import WriteupSource, writeup_fields, writeup_source
 from services.contribution import preview_of, workflow
 from services.runtime import Services
 from webapp.deps import Contributor, PostedForm, ServicesDep, TemplatesDep
@@ -65,8 +65,10 @@ def _render_form(request: Request, templates: TemplatesDep, services: Services,
 def handle_post(request: Request, services: Services, templates: TemplatesDep, user: User,
                 form: FormData, fields: Fields, *, kind: str, action_url: str, heading: str,
                 submission: Submission | None = None, base_hash: str = "",
-                upload_problems: list[str] | None = None) -> Response:
-    """Preview, save or submit a proposal; a failed first submit is shown again as typed."""
+                upload_problems: list[str] | None = None,
+                source: WriteupSource | None = None) -> Response:
+    """Preview, save or submit a proposal; a failed first submit is shown again as typed.
+    `source` is the reviewed pairing a new write-up comes out of (kept on the submission)."""
     if honeypot_filled(form):
         return error_response(request, 400, "The form could not be accepted.")
     action = str(form.get("action", ""))
@@ -81,7 +83,7 @@ def handle_post(request: Request, services: Services, templates: TemplatesDep, u
     common: dict[str, Any] = dict(
         kind=kind, action=action_url, heading=heading, base_hash=base_hash,
         idempotency_key=str(form.get("idempotency_key", "")), upload_problems=upload_problems,
-        submission=submission)
+        submission=submission, source=source)
     if action == "preview":
         problems = flow.problems(user, kind, slug, text, submission.id if submission else None)
         return _render_form(request, templates, services, fields, problems,
@@ -98,7 +100,8 @@ def handle_post(request: Request, services: Services, templates: TemplatesDep, u
         user, kind=kind, slug=slug, text=text, submit=action == "submit",
         base_hash=base_hash, note=fields.note,
         submission_id=submission.id if submission else None,
-        idempotency_key=str(form.get("idempotency_key", ""))[:100])
+        idempotency_key=str(form.get("idempotency_key", ""))[:100],
+        pairing_id=source.pairing_id if source else None)
     if action == "submit" and saved.status != "pending":
         common.update(action=f"/my/submissions/{saved.id}", submission=saved)
         return _render_form(request, templates, services, fields, problems, status=422,
@@ -117,14 +120,17 @@ def contribute_page(request: Request, services: ServicesDep, templates: Template
     fields = writeup_fields(services, user, pairing) if pairing else \
         blank_fields(services, user)
     return _render_form(request, templates, services, fields, [],
-                        kind="new", action="/contribute", heading="Contribute a write-up")
+                        kind="new", action="/contribute", heading="Contribute a write-up",
+                        source=writeup_source(services, user, pairing) if pairing else None)
 
 
 @pages.post("/contribute", response_class=HTMLResponse)
 def contribute_post(request: Request, services: ServicesDep, templates: TemplatesDep,
                     user: Contributor, form: PostedForm) -> Response:
+    pairing = str(form.get("pairing", ""))[:20]
     return handle_post(request, services, templates, user, form, fields_from_form(form),
-                       kind="new", action_url="/contribute", heading="Contribute a write-up")
+                       kind="new", action_url="/contribute", heading="Contribute a write-up",
+                       source=writeup_source(services, user, pairing) if pairing else None)
 
 
 @pages.post("/contribute/upload", response_class=HTMLResponse)
@@ -276,11 +282,13 @@ def api_my_submissions(services: ServicesDep, user: Contributor) -> list[Submiss
 @api.post("/submissions", response_model=Checked, status_code=201)
 def api_create(body: ProposalIn, services: ServicesDep, user: Contributor) -> Checked:
     """Save a new write-up as a draft (or submit it); problems are listed, work is kept."""
+    source = writeup_source(services, user, body.pairing) if body.pairing else None
     text = _text(services, body.markdown)
     _refuse_bad_dates(services, body.slug or "", text)
     sub, problems = workflow(services).save(
         user, kind="new", slug=_slug(services, text, body.slug), text=text, submit=body.submit,
-        note=body.note, idempotency_key=body.idempotency_key)
+        note=body.note, idempotency_key=body.idempotency_key,
+        pairing_id=source.pairing_id if source else None)
     return checked_of(sub, problems)
 
 

@@ -11,8 +11,10 @@ from kb.errors import BadInputError
 from kb.state.schooldata import INDICATORS, year_label
 from kb.workflows import pairings, priorities
 from kb.workflows.pairings import Pairing
-from services.brokering import trend
+from services.brokering import TrendPoint, trend
+from services.overview import support_writeups
 from services.runtime import Services
+from webapp.charts import TrendChart, trend_chart
 from webapp.deps import ChallengeLead, PostedForm, ServicesDep, SignedIn, TemplatesDep
 from webapp.school_schemas import Milestone, PairingOut
 
@@ -49,11 +51,26 @@ def pairing_page(pairing_id: int, request: Request, services: ServicesDep,
                  templates: TemplatesDep, user: SignedIn) -> Response:
     found = pairings.get(services.state, user, pairing_id)
     priority = priorities.for_pairing(services.state, found.priority_id)
+    points = trend(services, found, priority.indicator)
     return templates.TemplateResponse(request, "pairing.html", {
         "pairing": found, "priority": priority, "names": _names(services),
         "side": pairings.side_of(user, found), "start": year_label(found.start_year),
         "indicator": INDICATORS.get(priority.indicator),
-        "trend": trend(services, found, priority.indicator)})
+        "trend": points, "chart": _chart(points, priority.indicator, found.start_year),
+        "writeups": support_writeups(services, {found.id: found})})
+
+
+def _chart(points: list[TrendPoint], indicator: str, start: int) -> TrendChart | None:
+    if not points:
+        return None
+    spec = INDICATORS[indicator]
+    words = "; ".join(f"{p.year} {p.value:g} ({'since' if p.period == 'since' else 'before'})"
+                      for p in points)
+    # "2024/25" is the year ending in 2025, labelled "24/25" under its dot (room at 320 px)
+    return trend_chart([(int(p.year[:4]) + 1, p.year[2:], p.value, p.period == "since")
+                        for p in points],
+                       f"{spec.label} ({'higher' if spec.higher_is_better else 'lower'} is "
+                       f"better), the pairing began in {year_label(start)}: {words}", start)
 
 
 def _redirect(pairing_id: int) -> Response:

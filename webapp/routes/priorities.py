@@ -107,7 +107,7 @@ def _detail(p: Priority, ideas: Suggestions) -> PriorityDetail:
 @api.get("/schools/{school_id}/priorities", response_model=list[PriorityOut])
 def api_school_priorities(school_id: str, services: ServicesDep,
                           user: SignedIn) -> list[PriorityOut]:
-    """A school's priorities: its staff, its family's moderators and challenge leads only."""
+    """A school's priorities: its staff, its family lead and challenge leads only."""
     school = _school(services, school_id)
     return [_out(p) for p in priorities.for_school(services.state, user, school.id,
                                                    school.family)]
