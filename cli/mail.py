@@ -39,7 +39,8 @@ def mail_send(ctx: click.Context, watch: bool, interval: float) -> None:
     settings = _settings(ctx)
     store = open_state(settings.state_path)
     while True:
-        transport = transport_for(settings.smtp_url, settings.mail_from, settings.outbox_dir)
+        transport = transport_for(settings.smtp_url, settings.mail_from, settings.outbox_dir,
+                                  settings.smtp_ca)
         report = send_due(store, transport)
         where = settings.smtp_url.split("@")[-1] if settings.smtp_url else settings.outbox_dir
         if report.sent or report.errors or not watch:

@@ -70,7 +70,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, no_index: bool
     # Mail goes out off the request path: this thread (in the one process, or in the parent
     # of the workers) drains the outbox every few seconds.
     stop = start_sender_thread(open_state(settings.state_path), lambda: transport_for(
-        settings.smtp_url, settings.mail_from, settings.outbox_dir))
+        settings.smtp_url, settings.mail_from, settings.outbox_dir, settings.smtp_ca))
     where = "over " + settings.smtp_url.split("@")[-1] if settings.smtp_url else \
         f"as files in {settings.outbox_dir}"
     click.echo(f"Serving on http://{settings.host}:{settings.port} "
