@@ -56,8 +56,9 @@ def mail_send(ctx: click.Context, watch: bool, interval: float) -> None:
 @mail.command("digest")
 @click.pass_context
 def mail_digest(ctx: click.Context) -> None:
-    """Queue the weekly digest for everyone whose followed searches are due (run it daily
-    or weekly from cron; each person gets at most one a week)."""
+    """Queue the weekly digest now for everyone whose followed searches are due (each search
+    is in at most one digest a week). `kb serve` sends it by itself every KB_DIGEST_DAY at
+    KB_DIGEST_HOUR UTC."""
     from services.digest import send_digests
     from services.runtime import open_engine
 

@@ -20,6 +20,8 @@ BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
 # Embedding backends, fastest first; the default was chosen by `kb bench --embedders`.
 EmbedderName = Literal["onnx-int8", "onnx", "torch"]
 EMBEDDERS: tuple[str, ...] = get_args(EmbedderName)
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+                  "sunday"]
 ENV_PREFIX = "KB_"
 TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
@@ -75,6 +77,10 @@ class Settings:
                                  "system's certificate store", shown="(empty: system store)")
     mail_from: str = setting("Westmoor practice library <library@localhost>", "the From "
                              "address of every message the site sends")
+    digest_day: Weekday = setting("monday", "the day the weekly digest of followed searches "
+                                  "goes out (`kb serve` sends it; `kb mail digest` by hand)")
+    digest_hour: int = setting(7, "the hour (UTC, 0-23) on that day from which it is sent",
+                               high=23)
     invite_days: int = setting(7, "how long an invitation link works", low=1, high=90)
     reset_minutes: int = setting(60, "how long a password-reset link works", low=5,
                                  high=1440)

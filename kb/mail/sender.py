@@ -223,14 +223,18 @@ def send_due(store: StateStore, transport: Transport, *, limit: int = 200,
 
 
 def start_sender_thread(store: StateStore, make_transport: Callable[[], Transport],
-                        interval: float = 5.0) -> threading.Event:
-    """Send due messages every `interval` seconds in a daemon thread (inside `kb serve`);
-    set the returned event to stop it."""
+                        interval: float = 5.0,
+                        first: Callable[[], None] | None = None) -> threading.Event:
+    """Send due messages every `interval` seconds in a daemon thread (inside `kb serve`),
+    running `first` (the weekly digest when due) at the start of each round; set the
+    returned event to stop it."""
     stop = threading.Event()
 
     def loop() -> None:
         while not stop.is_set():
             try:
+                if first is not None:
+                    first()
                 report = send_due(store, make_transport())
                 if report.sent or report.errors:
                     log.info("mail: %d sent, %d to retry, %d failed", report.sent,
