@@ -166,6 +166,15 @@ def get_user(store: StateStore, email: str) -> User:
     return user
 
 
+def get_user_by_id(store: StateStore, user_id: int) -> User:
+    with store.read() as conn:
+        row = conn.execute(f"SELECT {_COLUMNS} FROM users WHERE id=?", (user_id,)).fetchone()
+    user = _user(row)
+    if user is None:
+        raise NotFoundError(f"there is no account {user_id}")
+    return user
+
+
 def _update(store: StateStore, email: str, sql: str, params: tuple, action: str,  # type: ignore
             detail: str, actor: str, end_sessions: bool) -> User:
     user = get_user(store, email)
