@@ -114,6 +114,7 @@ def send_digests(store: StateStore, engine: SearchEngine, taxonomy: Taxonomy,
 
 JOB = "weekly-digest"
 LEASE = 3600.0  # a run takes seconds to minutes; a process that died is replaced after this
+RETRY = 60.0  # after a run that failed
 
 
 def digest_if_due(store: StateStore, settings: Settings,
@@ -129,12 +130,17 @@ def digest_if_due(store: StateStore, settings: Settings,
         return None
     # Everyone covered less than six days before this week's moment waits for the next.
     before = moment - 6 * 86_400
-    if due_digests(store, before):  # the model loads only when someone is due
-        engine, taxonomy, directory = open_search()
-        report = send_digests(store, engine, taxonomy, directory, settings, now=now,
-                              before=before)
-    else:
+    try:
         report = DigestReport(0, 0)
+        if due_digests(store, before):  # the model loads only when someone is due
+            engine, taxonomy, directory = open_search()
+            report = send_digests(store, engine, taxonomy, directory, settings, now=now,
+                                  before=before)
+    except Exception:
+        # E.g. `kb serve` still building the first index: try again in a minute (what was
+        # queued stays queued, and those searches are covered, so nothing goes twice).
+        schedule.release(store, JOB, period, now + RETRY)
+        raise
     schedule.finish(store, JOB, period, time.time(),
                     f"{report.queued} digest(s) queued for {report.people} follower(s)")
     return report

@@ -142,3 +142,22 @@ def test_a_run_whose_process_died_is_taken_again_after_its_lease(mailsite: Site)
     assert schedule.claim(mailsite.store, "job", period, WEDNESDAY + 61, lease=60)
     schedule.finish(mailsite.store, "job", period, WEDNESDAY + 62, "done")
     assert not schedule.claim(mailsite.store, "job", period, WEDNESDAY + 10_000, lease=60)
+
+
+def test_a_run_that_fails_is_tried_again_a_minute_later(mailsite: Site) -> None:  # noqa: F811
+    """`kb serve` starts its sender thread before the first index exists: the week's run
+    fails, and is retried in a minute rather than after its hour-long lease."""
+    now = time.time()
+    follow_english(mailsite, now)
+
+    def no_index_yet() -> Any:
+        from kb.errors import IndexUnavailableError
+        raise IndexUnavailableError("no search index yet; run `kb index`")
+
+    with pytest.raises(Exception, match="no search index"):
+        digest.digest_if_due(mailsite.store, mailsite.settings, no_index_yet, now=now)
+    assert digest.digest_if_due(mailsite.store, mailsite.settings, search_parts(mailsite),
+                                now=now + 30) is None  # not yet
+    report = digest.digest_if_due(mailsite.store, mailsite.settings, search_parts(mailsite),
+                                  now=now + digest.RETRY + 1)
+    assert report is not None and report.queued == 3

@@ -47,6 +47,14 @@ def claim(store: StateStore, job: str, period: str, now: float, lease: float) ->
     return True
 
 
+def release(store: StateStore, job: str, period: str, retry_at: float) -> None:
+    """A run that failed (the index not built yet, say): free it from `retry_at` on, sooner
+    than its lease would."""
+    with store.write() as conn:
+        conn.execute("UPDATE scheduled_runs SET claimed_until=? WHERE job=? AND period=? AND "
+                     "done_at IS NULL", (retry_at, job, period))
+
+
 def finish(store: StateStore, job: str, period: str, now: float, summary: str) -> None:
     """Mark this period's run done, with a line saying what it did."""
     with store.write() as conn:
