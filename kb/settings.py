@@ -68,7 +68,8 @@ class Settings:
     max_submissions_per_hour: int = setting(30, "saves per contributor per hour (moderators "
                                             "are exempt)")
     smtp_url: str = setting("", "where e-mail goes: `smtp://user:pass@host:587` (STARTTLS when "
-                            "the server offers it; a password is only ever sent over TLS) or "
+                            "the server offers it, always with `?starttls=required`; a "
+                            "password is only ever sent over TLS) or "
                             "`smtps://user:pass@host:465` (TLS from the start); the server's "
                             "certificate is always checked; empty: messages are written as "
                             "`.eml` files under `<data dir>/outbox/`", shown="(empty)")

@@ -174,8 +174,28 @@ def test_a_password_is_never_sent_without_tls(tmp_path: Path,
         report = send_due(store, SmtpTransport(_login_url("smtp", server.port), FROM))
         assert report.sent == 0 and "clear text" in (report.errors or [""])[0]
         assert server.logins == [] and outbox.messages(store)[0].status == "queued"
+        # Without a login a relay may take mail in clear, unless the URL requires STARTTLS.
+        required = send_due(store, SmtpTransport(
+            f"smtp://{HOST}:{server.port}?starttls=required", FROM), clock=lambda: 10**10)
+        assert required.sent == 0 and "messages would go in clear text" in \
+            (required.errors or [""])[0]
+        assert server.recorder.received == []
+        relayed = send_due(store, SmtpTransport(f"smtp://{HOST}:{server.port}", FROM),
+                           clock=lambda: 10**11)
+        assert relayed.sent == 1 and server.recorder.over_tls == [False]
     finally:
         next(servers, None)
+
+
+def test_starttls_required_is_met_by_a_server_that_offers_it(
+        tmp_path: Path, certificates: Certificates, starttls_server: TlsServer) -> None:
+    store = open_state(tmp_path / "state.db")
+    queue(store, 1)
+    url = f"smtp://{HOST}:{starttls_server.port}?starttls=required"
+    assert send_due(store, SmtpTransport(url, FROM, ca_file=certificates.ca_file)).sent == 1
+    assert starttls_server.recorder.over_tls == [True]
+    with pytest.raises(BadInputError, match=r"\?starttls=required"):
+        SmtpTransport(f"smtp://{HOST}:25?starttls=maybe", FROM)
 
 
 def test_a_missing_or_unreadable_ca_file_is_named(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Callable, Protocol
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from kb.errors import BadInputError
 from kb.mail import outbox
@@ -48,10 +48,12 @@ class SmtpTarget:
     ssl: bool
     user: str
     password: str
+    require_tls: bool = False  # smtp://...?starttls=required: never send in clear text
 
 
 def parse_smtp_url(url: str) -> SmtpTarget:
-    """smtp://[user:pass@]host[:port] (STARTTLS when offered) or smtps:// (TLS throughout)."""
+    """smtp://[user:pass@]host[:port] (STARTTLS when offered; `?starttls=required` refuses a
+    server that does not offer it) or smtps:// (TLS throughout)."""
     parts = urlsplit(url)
     if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
         raise BadInputError("setting KB_SMTP_URL must look like smtp://user:pass@host:587 or "
@@ -60,8 +62,15 @@ def parse_smtp_url(url: str) -> SmtpTarget:
         port = parts.port or (465 if parts.scheme == "smtps" else 25)
     except ValueError:
         raise BadInputError("setting KB_SMTP_URL: the port is not a number") from None
+    options = parse_qs(parts.query, keep_blank_values=True)
+    unknown = sorted(set(options) - {"starttls"})
+    starttls = options.get("starttls", ["optional"])[-1]
+    if unknown or starttls not in ("optional", "required"):
+        raise BadInputError("setting KB_SMTP_URL: the only option is ?starttls=required (or "
+                            f"optional, the default), got {parts.query[:80]!r}")
     return SmtpTarget(parts.hostname, port, parts.scheme == "smtps",
-                      unquote(parts.username or ""), unquote(parts.password or ""))
+                      unquote(parts.username or ""), unquote(parts.password or ""),
+                      require_tls=starttls == "required")
 
 
 def tls_context(ca_file: Path | None = None) -> ssl.SSLContext:
@@ -101,13 +110,13 @@ class SmtpTransport:
                 f"({exc.verify_message}); nothing was sent and the messages stay queued. "
                 "Set KB_SMTP_CA_FILE to the certificate authority that signed it, or fix the "
                 "server's certificate") from None
+        if (t.user or t.require_tls) and not isinstance(conn.sock, ssl.SSLSocket):
+            conn.close()
+            what = "the password in KB_SMTP_URL" if t.user else "messages"
+            raise ConnectionRefusedForSafety(
+                f"the mail server {t.host}:{t.port} offers no STARTTLS, so {what} would go in "
+                "clear text; nothing was sent. Use smtps:// or a server that offers STARTTLS")
         if t.user:
-            if not conn.sock or not isinstance(conn.sock, ssl.SSLSocket):
-                conn.close()
-                raise ConnectionRefusedForSafety(
-                    f"the mail server {t.host}:{t.port} offers no STARTTLS, so the password in "
-                    "KB_SMTP_URL would go in clear text; nothing was sent. Use smtps:// or a "
-                    "server that offers STARTTLS")
             conn.login(t.user, t.password)
         self.conn = conn
 
