@@ -5,6 +5,8 @@ Retry-After, and other people behind the same address are not held up."""
 
 from __future__ import annotations
 
+import html
+import re
 import time
 from typing import Any
 
@@ -30,6 +32,9 @@ def assert_plain_429(answer: Any) -> int:
     assert "Traceback" not in answer.text
     wait = int(answer.headers["Retry-After"])
     assert wait > 0
+    message = re.search(r"<h1>Too many attempts</h1>\s*<p>([^<]+)</p>", answer.text)
+    assert message and message.group(1)[0].isupper() and message.group(1).endswith(".")
+    print(f"429 (Retry-After {wait}): {html.unescape(message.group(1))}")
     return wait
 
 

@@ -314,9 +314,9 @@ def accept(store: StateStore, token: str, password: str, name: str = "", *,
     with store.read() as conn:
         known = _one(conn, "token_hash=?", token_hash(token[:200])) if token else None
         limits, keys = link_limits("accept", client, known.email if known else "", policy)
-        throttle.check(conn, limits, now, "too many tries with this invitation from here. "
-                       "Nothing is wrong with your invitation: this slows down anyone "
-                       "guessing links")
+        throttle.check(conn, limits, now, "there have been too many tries with this "
+                       "invitation link in the last few minutes. Nothing is wrong with your "
+                       "invitation: the pause slows down anyone guessing links")
     try:
         if confirm is not None and password != confirm:
             _usable(known, now)  # a link that cannot be used says so first

@@ -40,7 +40,8 @@ def request_reset(store: StateStore, settings: Settings, email: str, client: str
     key_email, key_client = "reset:" + email, "reset-client:" + client[:64]
     with store.write() as conn:
         throttle.check(conn, [throttle.Limit(key_client, limit * CLIENT_FACTOR, HOUR)], now,
-                       "too many reset requests from here")
+                       "too many password resets have been asked for from this network in the "
+                       "last hour")
         throttle.check(conn, [throttle.Limit(key_email, limit, HOUR)], now,
                        f"a reset link has been asked for {email} {limit} times in the last "
                        "hour. If one arrived, it still works")
@@ -101,8 +102,9 @@ def complete_reset(store: StateStore, settings: Settings, token: str, password: 
     with store.read() as conn:
         row = conn.execute(_FIND, (token_hash(token[:200]),)).fetchone() if token else None
         limits, keys = link_limits("reset-use", client, str(row[0]) if row else "", policy)
-        throttle.check(conn, limits, now, "too many tries with this reset link from here. "
-                       "This slows down anyone guessing links")
+        throttle.check(conn, limits, now, "there have been too many tries with this reset "
+                       "link in the last few minutes. The pause slows down anyone guessing "
+                       "links")
     try:
         if confirm is not None and password != confirm:
             _usable(row, now)  # a link that cannot be used says so first
