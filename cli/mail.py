@@ -39,7 +39,8 @@ def mail_send(ctx: click.Context, watch: bool, interval: float) -> None:
     settings = _settings(ctx)
     store = open_state(settings.state_path)
     while True:
-        transport = transport_for(settings.smtp_url, settings.mail_from, settings.outbox_dir)
+        transport = transport_for(settings.smtp_url, settings.mail_from, settings.outbox_dir,
+                                  settings.smtp_ca)
         report = send_due(store, transport)
         where = settings.smtp_url.split("@")[-1] if settings.smtp_url else settings.outbox_dir
         if report.sent or report.errors or not watch:
@@ -55,8 +56,9 @@ def mail_send(ctx: click.Context, watch: bool, interval: float) -> None:
 @mail.command("digest")
 @click.pass_context
 def mail_digest(ctx: click.Context) -> None:
-    """Queue the weekly digest for everyone whose followed searches are due (run it daily
-    or weekly from cron; each person gets at most one a week)."""
+    """Queue the weekly digest now for everyone whose followed searches are due (each search
+    is in at most one digest a week). `kb serve` sends it by itself every KB_DIGEST_DAY at
+    KB_DIGEST_HOUR UTC."""
     from services.digest import send_digests
     from services.runtime import open_engine
 

@@ -62,6 +62,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, no_index: bool
 
     from kb.mail.sender import start_sender_thread, transport_for
     from kb.state.database import open_state
+    from services.digest import scheduled_digest
     from services.runtime import limit_malloc_arenas
 
     limit_malloc_arenas()  # before the model and the request threads start
@@ -69,8 +70,11 @@ def serve(ctx: click.Context, host: str | None, port: int | None, no_index: bool
     workers = workers or os.cpu_count() or 1
     # Mail goes out off the request path: this thread (in the one process, or in the parent
     # of the workers) drains the outbox every few seconds.
-    stop = start_sender_thread(open_state(settings.state_path), lambda: transport_for(
-        settings.smtp_url, settings.mail_from, settings.outbox_dir))
+    # It also queues the weekly digest when due (the database lets one process per week).
+    state = open_state(settings.state_path)
+    stop = start_sender_thread(state, lambda: transport_for(
+        settings.smtp_url, settings.mail_from, settings.outbox_dir, settings.smtp_ca),
+        first=scheduled_digest(state, settings))
     where = "over " + settings.smtp_url.split("@")[-1] if settings.smtp_url else \
         f"as files in {settings.outbox_dir}"
     click.echo(f"Serving on http://{settings.host}:{settings.port} "

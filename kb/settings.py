@@ -20,6 +20,8 @@ BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
 # Embedding backends, fastest first; the default was chosen by `kb bench --embedders`.
 EmbedderName = Literal["onnx-int8", "onnx", "torch"]
 EMBEDDERS: tuple[str, ...] = get_args(EmbedderName)
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+                  "sunday"]
 ENV_PREFIX = "KB_"
 TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
@@ -68,12 +70,21 @@ class Settings:
     login_lockout_seconds: int = setting(300, "how long it waits after each further failure")
     max_submissions_per_hour: int = setting(30, "saves per contributor per hour (moderators "
                                             "are exempt)")
-    smtp_url: str = setting("", "where e-mail goes: `smtp://user:pass@host:port` (STARTTLS when "
-                            "the server offers it) or `smtps://...` (TLS from the start); "
-                            "empty: messages are written as `.eml` files under "
-                            "`<data dir>/outbox/`", shown="(empty)")
+    smtp_url: str = setting("", "where e-mail goes: `smtp://user:pass@host:587` (STARTTLS when "
+                            "the server offers it, always with `?starttls=required`; a "
+                            "password is only ever sent over TLS) or "
+                            "`smtps://user:pass@host:465` (TLS from the start); the server's "
+                            "certificate is always checked; empty: messages are written as "
+                            "`.eml` files under `<data dir>/outbox/`", shown="(empty)")
+    smtp_ca_file: Path = setting(Path(""), "a PEM file of the certificate authorities to trust "
+                                 "for the mail server (e.g. a county's own CA); empty: the "
+                                 "system's certificate store", shown="(empty: system store)")
     mail_from: str = setting("Westmoor practice library <library@localhost>", "the From "
                              "address of every message the site sends")
+    digest_day: Weekday = setting("monday", "the day the weekly digest of followed searches "
+                                  "goes out (`kb serve` sends it; `kb mail digest` by hand)")
+    digest_hour: int = setting(7, "the hour (UTC, 0-23) on that day from which it is sent",
+                               high=23)
     invite_days: int = setting(7, "how long an invitation link works", low=1, high=90)
     reset_minutes: int = setting(60, "how long a password-reset link works", low=5,
                                  high=1440)
@@ -102,6 +113,11 @@ class Settings:
     def site_url(self) -> str:
         """The address printed in handouts: KB_PUBLIC_URL, or where `kb serve` listens."""
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def smtp_ca(self) -> Path | None:
+        """KB_SMTP_CA_FILE, or None for the system's certificate store."""
+        return None if str(self.smtp_ca_file) in ("", ".") else self.smtp_ca_file
 
     @property
     def outbox_dir(self) -> Path:

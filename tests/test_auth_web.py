@@ -313,7 +313,7 @@ def test_role_matrix_over_every_gated_route(site: Site) -> None:
                            text=TEXT, submit=True)[0].id)
     values = {"slug": "with-revision", "submission_id": str(pending.id), "number": "1",
               "request_id": "999999", "report_id": "999999", "writeup": SLUG,
-              "inv_id": "999999", "follow_id": "999999",
+              "inv_id": "999999", "follow_id": "999999", "user_id": "999999",
               # issue 19: school data, priorities and pairings
               "school_id": "ashcombe-academy", "priority_id": "999999",
               "pairing_id": "999999", "name": "no-such-file.pdf"}

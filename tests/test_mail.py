@@ -245,33 +245,3 @@ def test_the_sender_thread_drains_the_outbox(tmp_path: Path) -> None:
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 2
     assert {m.status for m in outbox.messages(store)} == {"sent"}
 
-
-def test_the_sender_logs_in_when_the_url_has_a_user(tmp_path: Path) -> None:
-    import socket as sockets
-
-    from aiosmtpd.controller import Controller
-    from aiosmtpd.smtp import AuthResult
-    from support_mail import Recorder
-
-    logins: list[tuple[bytes, bytes]] = []
-
-    def authenticator(server, session, envelope, mechanism, auth_data):  # type: ignore
-        logins.append((auth_data.login, auth_data.password))
-        return AuthResult(success=auth_data.password == b"s3cret:pw")
-
-    with sockets.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    recorder = Recorder()
-    controller = Controller(recorder, hostname="127.0.0.1", port=port,
-                            authenticator=authenticator, auth_require_tls=False)
-    controller.start()
-    try:
-        store = open_state(tmp_path / "state.db")
-        queue(store, 1)
-        right = send_due(store, SmtpTransport(f"smtp://mailer:s3cret%3Apw@127.0.0.1:{port}",
-                                              FROM))
-        assert right.sent == 1 and len(recorder.received) == 1
-        assert logins[-1] == (b"mailer", b"s3cret:pw")
-    finally:
-        controller.stop()

@@ -143,6 +143,8 @@ async def handle_error(request: Request, exc: Exception) -> Response:
             not request.url.path.startswith("/api"):
         # A form on a page: the teacher sees what to do; the API keeps the exact wording.
         words, title = plain_sentence(words), "Please check what you entered"
+    elif isinstance(exc, TooManyRequestsError) and not request.url.path.startswith("/api"):
+        words = plain_sentence(words) + "."
     response = error_response(request, status, words, title)
     if isinstance(exc, TooManyRequestsError):
         response.headers["Retry-After"] = str(exc.retry_after)

@@ -21,7 +21,7 @@ from kb.errors import (
     NotFoundError,
     TooManyRequestsError,
 )
-from kb.state import audit
+from kb.state import audit, throttle
 from kb.state.database import StateStore, now_iso
 
 # The one list of roles; the users table's CHECK spells the same list (migration 7, which
@@ -173,6 +173,15 @@ def get_user(store: StateStore, email: str) -> User:
     return user
 
 
+def get_user_by_id(store: StateStore, user_id: int) -> User:
+    with store.read() as conn:
+        row = conn.execute(f"SELECT {_COLUMNS} FROM users WHERE id=?", (user_id,)).fetchone()
+    user = _user(row)
+    if user is None:
+        raise NotFoundError(f"there is no account {user_id}")
+    return user
+
+
 def _update(store: StateStore, email: str, sql: str, params: tuple, action: str,  # type: ignore
             detail: str, actor: str, end_sessions: bool) -> User:
     user = get_user(store, email)
@@ -291,9 +300,10 @@ def _locked_for(conn: sqlite3.Connection, key: str, limit: int, lockout: int,
     After `limit` failures within the counting window, each further failure locks the pair
     for `lockout` seconds from that failure: slow for a guesser, never permanent.
     """
-    rows = conn.execute("SELECT at FROM attempts WHERE key=? AND at>? ORDER BY at DESC LIMIT ?",
-                        (key, now - max(lockout, COUNT_WINDOW), limit)).fetchall()
-    return max(0.0, rows[0][0] + lockout - now) if len(rows) >= limit else 0.0
+    if lockout <= 0:
+        return 0.0
+    return throttle.wait_for(conn, throttle.Limit(key, limit, max(lockout, COUNT_WINDOW),
+                                                  lockout), now)
 
 
 def _address_locked_for(conn: sqlite3.Connection, address_prefix: str, limit: int,
@@ -337,13 +347,12 @@ def authenticate(store: StateStore, email: str, password: str, client: str,
         ok = False
     if not ok or user is None or user.disabled:
         with store.write() as conn:
-            conn.execute("INSERT INTO attempts (key, at) VALUES (?, ?)", (key_pair, now))
-            conn.execute("DELETE FROM attempts WHERE at<?", (now - 86_400,))
+            throttle.record(conn, [key_pair], now)
             audit.record(conn, "anonymous", "login.failed",
                          f"user:{email.strip().lower()[:254]}", f"from {client[:64]}")
         raise AuthenticationError("that e-mail address and password were not recognised")
     with store.write() as conn:
-        conn.execute("DELETE FROM attempts WHERE key=?", (key_pair,))
+        throttle.clear(conn, [key_pair])
         if _HASHER.check_needs_rehash(stored_hash):
             conn.execute("UPDATE users SET password_hash=? WHERE id=?",
                          (_HASHER.hash(password), user.id))

@@ -317,6 +317,17 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX submissions_pairing ON submissions(pairing_id) WHERE pairing_id "
         "IS NOT NULL",
     ],
+    [  # 9 (issue 17): jobs run on a timetable (the weekly digest): one row per job and
+        # period, claimed in a write transaction, so several processes run each period's job
+        # once
+        """CREATE TABLE scheduled_runs (
+            job TEXT NOT NULL,
+            period TEXT NOT NULL,
+            claimed_until REAL NOT NULL,
+            done_at REAL,
+            summary TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (job, period))""",
+    ],
 ]
 # Migrations that rebuild a table others refer to run with foreign keys off (SQLite's
 # documented procedure for schema changes ALTER TABLE cannot make); 1-based numbers.

@@ -83,15 +83,21 @@ class Follower:
     follows: list[Follow]
 
 
-def due_digests(store: StateStore, now: float, every_days: int = 7) -> list[Follower]:
-    """Enabled people with a followed search last covered `every_days` or more ago, who
-    have not turned the digest off."""
+def due_before(now: float, every_days: int = 7) -> float:
+    """The moment a followed search must have been covered before to be due again (a minute
+    of slack, so a digest run at the same time each week always finds last week's due)."""
+    return now - every_days * 86_400 + 60
+
+
+def due_digests(store: StateStore, before: float) -> list[Follower]:
+    """Enabled people with a followed search last covered before `before`, who have not
+    turned the digest off."""
     with store.read() as conn:
         rows = conn.execute(
             "SELECT u.id, u.email, u.name, u.mail_opt_out, f.id, f.user_id, f.query, f.filters, "
             "f.created_at, f.last_sent_at FROM follows f JOIN users u ON u.id=f.user_id "
             "WHERE u.disabled=0 AND f.last_sent_at<=? ORDER BY u.id, f.id",
-            (now - every_days * 86_400 + 60,)).fetchall()
+            (before,)).fetchall()
     people: dict[int, Follower] = {}
     for row in rows:
         if "digest" in row[3].split(","):
@@ -108,7 +114,15 @@ def revised_since(store: StateStore, since_iso: str) -> set[str]:
                                            "created_at>=?", (since_iso,))}
 
 
-def mark_covered(conn: sqlite3.Connection, follow_ids: list[int], now: float) -> None:
-    """Inside the transaction that queues the digest: these searches are covered up to now."""
-    conn.executemany("UPDATE follows SET last_sent_at=? WHERE id=?",
-                     [(now, i) for i in follow_ids])
+def claim_covered(conn: sqlite3.Connection, follow_ids: list[int], before: float,
+                  now: float) -> set[int]:
+    """Inside the transaction that queues the digest: mark these searches covered up to now,
+    only those still due (another sender may have covered them meanwhile). Returns the ids
+    this transaction claimed: each search is in at most one digest a period."""
+    claimed: set[int] = set()
+    for follow_id in follow_ids:
+        row = conn.execute("UPDATE follows SET last_sent_at=? WHERE id=? AND last_sent_at<=? "
+                           "RETURNING id", (now, follow_id, before)).fetchone()
+        if row:
+            claimed.add(int(row[0]))
+    return claimed

@@ -23,9 +23,12 @@ from kb.errors import (
 from kb.mail import letters, outbox
 from kb.mail.compose import build_message
 from kb.settings import Settings
-from kb.state import audit
+from kb.state import audit, throttle
 from kb.state.accounts import (
+    COUNT_WINDOW,
+    IP_FACTOR,
     ROLES,
+    LoginPolicy,
     User,
     check_password,
     hash_password,
@@ -145,11 +148,9 @@ def invite(store: StateStore, directory: Directory, settings: Settings, inviter:
     now = clock()
     with store.write() as conn:
         key = "invite:" + inviter.email
-        sent = conn.execute("SELECT count(*) FROM attempts WHERE key=? AND at>?",
-                            (key, now - 3600)).fetchone()[0]
-        if sent >= INVITES_PER_HOUR:
-            raise TooManyRequestsError(f"you have sent {INVITES_PER_HOUR} invitations in the "
-                                       "last hour; send the rest later", 3600)
+        throttle.check(conn, [throttle.Limit(key, INVITES_PER_HOUR, 3600)], now,
+                       f"you have sent {INVITES_PER_HOUR} invitations in the last hour; send "
+                       "the rest later")
         if conn.execute("SELECT 1 FROM users WHERE email=?", (email,)).fetchone():
             raise ConflictError(f"{email} already has an account")
         live = conn.execute("SELECT id FROM invitations WHERE email=? AND accepted_at IS NULL "
@@ -163,7 +164,7 @@ def invite(store: StateStore, directory: Directory, settings: Settings, inviter:
             (email, name, role, school_id, family_id, "pending:" + secrets.token_hex(16),
              inviter.email, now, now))
         inv_id = int(cur.lastrowid or 0)
-        conn.execute("INSERT INTO attempts (key, at) VALUES (?, ?)", (key, now))
+        throttle.record(conn, [key], now)
         link = _issue(conn, settings, inv_id, email, name, role, school_name, inviter.name,
                       now)
         audit.record(conn, inviter.email, "invitation.send", f"user:{email}",
@@ -290,12 +291,46 @@ def find(store: StateStore, token: str, clock: Callable[[], float] = time.time) 
         return _usable(_one(conn, "token_hash=?", token_hash(token)), clock())
 
 
-def accept(store: StateStore, token: str, password: str, name: str = "",
+def link_limits(kind: str, client: str, account: str, policy: LoginPolicy
+                ) -> tuple[list[throttle.Limit], list[str]]:
+    """The limits on using a link (an invitation or a reset) and the keys a failure counts
+    under: per account when the link is known, else per client address. Like signing in: a
+    colleague's typing mistakes behind a school's shared address slow nobody else, and
+    someone trying made-up links is slowed at their address."""
+    lockout, window = policy.lockout_seconds, max(policy.lockout_seconds, COUNT_WINDOW)
+    if account:
+        key = f"{kind}:{account}"
+        return [throttle.Limit(key, policy.max_failures, window, lockout)], [key]
+    key = f"{kind}-client:{client[:64]}"
+    return [throttle.Limit(key, policy.max_failures * IP_FACTOR, window, lockout)], [key]
+
+
+def accept(store: StateStore, token: str, password: str, name: str = "", *,
+           confirm: str | None = None, client: str = "", policy: LoginPolicy = LoginPolicy(),
            clock: Callable[[], float] = time.time) -> User:
-    """Create the invitee's account with their chosen password; the token is spent."""
+    """Create the invitee's account with their chosen password (and `confirm`, when given,
+    the same again); the token is spent. Failed tries are throttled (TooManyRequestsError)."""
+    now = clock()
+    with store.read() as conn:
+        known = _one(conn, "token_hash=?", token_hash(token[:200])) if token else None
+        limits, keys = link_limits("accept", client, known.email if known else "", policy)
+        throttle.check(conn, limits, now, "there have been too many tries with this "
+                       "invitation link in the last few minutes. Nothing is wrong with your "
+                       "invitation: the pause slows down anyone guessing links")
+    try:
+        if confirm is not None and password != confirm:
+            _usable(known, now)  # a link that cannot be used says so first
+            raise BadInputError("the two passwords are not the same")
+        return _accept(store, token, password, name, now)
+    except (BadInputError, ConflictError):
+        with store.write() as conn:
+            throttle.record(conn, keys, now)
+        raise
+
+
+def _accept(store: StateStore, token: str, password: str, name: str, now: float) -> User:
     check_password(password)
     digest = hash_password(password)  # slow on purpose: outside the write lock
-    now = clock()
     with store.write() as conn:
         inv = _usable(_one(conn, "token_hash=?", token_hash(token[:200])), now)
         display = (" ".join(name.split())[:120] or inv.name or inv.email.split("@")[0])

@@ -8,14 +8,21 @@ import secrets
 import time
 from typing import Callable
 
-from kb.errors import TooManyRequestsError
+from kb.errors import BadInputError
 from kb.mail import letters, outbox
 from kb.mail.compose import build_message
 from kb.settings import Settings
-from kb.state import audit
-from kb.state.accounts import EMAIL_RE, User, check_password, get_user, hash_password
+from kb.state import audit, throttle
+from kb.state.accounts import (
+    EMAIL_RE,
+    LoginPolicy,
+    User,
+    check_password,
+    get_user,
+    hash_password,
+)
 from kb.state.database import StateStore
-from kb.workflows.invitations import TokenError, token_hash
+from kb.workflows.invitations import TokenError, link_limits, token_hash
 
 CLIENT_FACTOR = 10  # one client address may ask this many times more than one e-mail address
 HOUR = 3600.0
@@ -23,28 +30,27 @@ HOUR = 3600.0
 
 def request_reset(store: StateStore, settings: Settings, email: str, client: str,
                   clock: Callable[[], float] = time.time) -> str:
-    """Queue a reset link for the account of `email`, if there is one and it is within its
-    limits. Returns the link (for the CLI) or '' — callers show the same answer either way."""
+    """Queue a reset link for the account of `email`, if there is one. Returns the link (for
+    the CLI) or '' — callers show the same answer either way. Asking is limited per address
+    (whether or not it has an account, so the limit tells nothing) and per client address:
+    TooManyRequestsError past either."""
     email = email.strip().lower()[:254]
     now = clock()
     limit = settings.resets_per_hour
     key_email, key_client = "reset:" + email, "reset-client:" + client[:64]
     with store.write() as conn:
-        client_count = conn.execute("SELECT count(*) FROM attempts WHERE key=? AND at>?",
-                                    (key_client, now - HOUR)).fetchone()[0]
-        if client_count >= limit * CLIENT_FACTOR:
-            # Says nothing about any account: only that this client asked too often.
-            raise TooManyRequestsError("too many reset requests from here; try again in an "
-                                       "hour", int(HOUR))
-        conn.executemany("INSERT INTO attempts (key, at) VALUES (?, ?)",
-                         [(key_email, now), (key_client, now)])
-        address_count = conn.execute("SELECT count(*) FROM attempts WHERE key=? AND at>?",
-                                     (key_email, now - HOUR)).fetchone()[0]
+        throttle.check(conn, [throttle.Limit(key_client, limit * CLIENT_FACTOR, HOUR)], now,
+                       "too many password resets have been asked for from this network in the "
+                       "last hour")
+        throttle.check(conn, [throttle.Limit(key_email, limit, HOUR)], now,
+                       f"a reset link has been asked for {email} {limit} times in the last "
+                       "hour. If one arrived, it still works")
+        throttle.record(conn, [key_email, key_client], now)
         row = None
         if EMAIL_RE.match(email):
             row = conn.execute("SELECT id, name, disabled FROM users WHERE email=?",
                                (email,)).fetchone()
-        if row is None or row[2] or address_count > limit:
+        if row is None or row[2]:
             return ""
         account_count = conn.execute("SELECT count(*) FROM reset_tokens WHERE user_id=? AND "
                                      "created_at>?", (row[0], now - HOUR)).fetchone()[0]
@@ -85,13 +91,35 @@ def check_token(store: StateStore, token: str, clock: Callable[[], float] = time
         _usable(conn.execute(_FIND, (token_hash(token[:200]),)).fetchone(), clock())
 
 
-def complete_reset(store: StateStore, settings: Settings, token: str, password: str,
+def complete_reset(store: StateStore, settings: Settings, token: str, password: str, *,
+                   confirm: str | None = None, client: str = "",
+                   policy: LoginPolicy = LoginPolicy(),
                    clock: Callable[[], float] = time.time) -> User:
-    """Set the new password, spend the token (and any other of the account's), end every
-    session of the account, and tell the owner by e-mail, all in one transaction."""
+    """Set the new password (and `confirm`, when given, the same again), spend the token (and
+    any other of the account's), end every session of the account, and tell the owner by
+    e-mail, all in one transaction. Failed tries are throttled like signing in."""
+    now = clock()
+    with store.read() as conn:
+        row = conn.execute(_FIND, (token_hash(token[:200]),)).fetchone() if token else None
+        limits, keys = link_limits("reset-use", client, str(row[0]) if row else "", policy)
+        throttle.check(conn, limits, now, "there have been too many tries with this reset "
+                       "link in the last few minutes. The pause slows down anyone guessing "
+                       "links")
+    try:
+        if confirm is not None and password != confirm:
+            _usable(row, now)  # a link that cannot be used says so first
+            raise BadInputError("the two passwords are not the same")
+        return _complete(store, settings, token, password, now, keys)
+    except BadInputError:
+        with store.write() as conn:
+            throttle.record(conn, keys, now)
+        raise
+
+
+def _complete(store: StateStore, settings: Settings, token: str, password: str, now: float,
+              keys: list[str]) -> User:
     check_password(password)
     digest = hash_password(password)
-    now = clock()
     with store.write() as conn:
         user_id = _usable(conn.execute(_FIND, (token_hash(token[:200]),)).fetchone(), now)
         conn.execute("UPDATE users SET password_hash=? WHERE id=?", (digest, user_id))
@@ -100,7 +128,7 @@ def complete_reset(store: StateStore, settings: Settings, token: str, password: 
         conn.execute("DELETE FROM sessions WHERE user_id=?", (user_id,))
         email, name = conn.execute("SELECT email, name FROM users WHERE id=?",
                                    (user_id,)).fetchone()
-        conn.execute("DELETE FROM attempts WHERE key=?", ("email:" + email,))
+        throttle.clear(conn, keys)
         outbox.enqueue(conn, build_message(letters.password_changed(email, name,
                                                                      settings.site_url),
                                            settings.mail_from), "password-changed")

@@ -16,10 +16,9 @@ from kb.errors import (
     NotFoundError,
     PermissionDeniedError,
     Problem,
-    TooManyRequestsError,
 )
 from kb.mail.notices import Notices
-from kb.state import audit
+from kb.state import audit, throttle
 from kb.state.accounts import CONTRIBUTOR_ROLES, MODERATOR_ROLES, User
 from kb.state.database import StateStore, now_iso
 from kb.workflows.contribution import describe_change
@@ -242,13 +241,10 @@ class Workflow:
 
     def _throttle(self, conn: sqlite3.Connection, user: User, now: float) -> None:
         key = f"save:{user.id}"
-        conn.execute("DELETE FROM attempts WHERE key=? AND at<?", (key, now - 3600))
-        count = conn.execute("SELECT count(*) FROM attempts WHERE key=? AND at>?",
-                             (key, now - 3600)).fetchone()[0]
-        if count >= self.max_per_hour and not user.has_role(*MODERATOR_ROLES):
-            raise TooManyRequestsError(f"you have saved {count} times in the last hour; "
-                                       "please wait a few minutes", 300)
-        conn.execute("INSERT INTO attempts (key, at) VALUES (?, ?)", (key, now))
+        if not user.has_role(*MODERATOR_ROLES):
+            throttle.check(conn, [throttle.Limit(key, self.max_per_hour, 3600)], now,
+                           f"you have saved {self.max_per_hour} times in the last hour")
+        throttle.record(conn, [key], now)
 
     def withdraw(self, user: User, submission_id: int) -> Submission:
         """Take a pending submission back to draft so its author can change it."""

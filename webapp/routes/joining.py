@@ -24,10 +24,15 @@ def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def _policy(services: Services) -> LoginPolicy:
+    s = services.settings
+    return LoginPolicy(s.login_max_failures, s.login_lockout_seconds, s.session_hours)
+
+
 def _signed_in(request: Request, services: Services, user: User, target: str) -> Response:
     """A fresh session for a user who just proved themselves with a link and a password."""
     s = services.settings
-    policy = LoginPolicy(s.login_max_failures, s.login_lockout_seconds, s.session_hours)
+    policy = _policy(services)
     old = getattr(request.state, "session_token", "")
     if old:
         end_session(services.state, old)
@@ -66,14 +71,14 @@ def invite_accept(token: str, request: Request, services: ServicesDep,
                   templates: TemplatesDep, name: Annotated[str, Form(max_length=120)] = "",
                   password: Annotated[str, Form(max_length=1024)] = "",
                   confirm: Annotated[str, Form(max_length=1024)] = "") -> Response:
+    # Failed tries count per invitation, or per address for unknown links (429 past either).
     try:
-        inv = invitations.find(services.state, token)
-        if password != confirm:
-            raise BadInputError("the two passwords are not the same")
-        user = invitations.accept(services.state, token, password, name)
+        user = invitations.accept(services.state, token, password, name, confirm=confirm,
+                                  client=_client(request), policy=_policy(services))
     except invitations.TokenError as exc:
         return _bad_link(request, templates, exc, "invitation")
     except (BadInputError, ConflictError) as exc:
+        inv = invitations.find(services.state, token)  # still usable: the password was wrong
         return templates.TemplateResponse(request, "invite_accept.html", {
             "invitation": inv, "school": services.directory.schools.get(inv.school),
             "token": token, "error": str(exc), "name": name}, status_code=422)
@@ -90,7 +95,8 @@ def forgot_page(request: Request, templates: TemplatesDep) -> Response:
 @router.post("/forgot", dependencies=[Depends(csrf_protect)], response_class=HTMLResponse)
 def forgot_submit(request: Request, services: ServicesDep, templates: TemplatesDep,
                   email: Annotated[str, Form(max_length=254)] = "") -> Response:
-    # The same page whether or not the address has an account (TooManyRequests is per client).
+    # The same page whether or not the address has an account; past the limits per address
+    # and per client, the 429 page (the same for every address, so it tells nothing).
     resets.request_reset(services.state, services.settings, email, _client(request))
     return templates.TemplateResponse(request, "forgot.html", {"sent": True,
                                                                "email": email[:254]})
@@ -112,10 +118,9 @@ def reset_submit(token: str, request: Request, services: ServicesDep, templates:
                  password: Annotated[str, Form(max_length=1024)] = "",
                  confirm: Annotated[str, Form(max_length=1024)] = "") -> Response:
     try:
-        resets.check_token(services.state, token)
-        if password != confirm:
-            raise BadInputError("the two passwords are not the same")
-        user = resets.complete_reset(services.state, services.settings, token, password)
+        user = resets.complete_reset(services.state, services.settings, token, password,
+                                     confirm=confirm, client=_client(request),
+                                     policy=_policy(services))
     except invitations.TokenError as exc:
         return _bad_link(request, templates, exc, "reset link")
     except BadInputError as exc:
