@@ -143,6 +143,7 @@ def test_editing_respects_the_places_teachers_hold(day: Site) -> None:
                      {})
     assert removed.status_code == 422
     assert "2 teachers signed up for the maths session at 09:30" in removed.text
+    assert 'href="#slots-heading"' in removed.text  # the summary leads to the day's slots
     smaller = submit(day, CPD, f"{DAY}/edit/rooms/r1", f"{DAY}/edit/rooms/r1",
                      {"name": "Room 1", "capacity": "1"})
     assert smaller.status_code == 422 and 'id="e-capacity"' in smaller.text

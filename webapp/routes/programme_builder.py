@@ -62,6 +62,10 @@ DONE = {"created": "Programme created as a draft. Add its rooms, strands and tim
         "session-removed": "Session removed.", "status": "Status changed."}
 
 
+SECTIONS = {"room-removed": "rooms", "strand-removed": "strands", "slot-removed": "slots",
+            "session-removed": "slots", "status": "status"}
+
+
 def _text(form: FormData, name: str, limit: int = 2000) -> str:
     return str(form.get(name, ""))[:limit]
 
@@ -168,9 +172,13 @@ def _apply_from_overview(request: Request, services: Services, templates: Any,
         raise
     except KBError as exc:
         errors = field_errors(exc)
-        if action == "status":
-            errors = {k if k in ("rooms", "strands", "slots") else "status": v
-                      for k, v in errors.items()}
+        # each problem links to the section it is about
+        section = SECTIONS.get(action, "status")
+        placed: dict[str, str] = {}
+        for key, message in errors.items():
+            key = key if key in ("rooms", "strands", "slots") else section
+            placed[key] = f"{placed[key]} {message}" if key in placed else message
+        errors = placed
         return _overview(request, services, templates, curation, slug, status=422,
                          errors=errors)
     return RedirectResponse(f"/programmes/{slug}/edit?done={action}", status_code=303)
