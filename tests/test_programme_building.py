@@ -168,6 +168,8 @@ def test_edits_never_break_the_places_the_database_gave(place) -> None:  # type:
     change(place, put_room("r1", "Room 1", "2"))
     with pytest.raises(ConflictError, match="changed a moment ago"):
         signup.choose(store, teachers[2], day, "09:30", "maths")
+    with pytest.raises(ConflictError, match="changed a moment ago"):
+        signup.cancel(store, teachers[0], day, "09:30")  # would promote by the old seats
     fresh = load_curation(settings).programme(DAY)
     with pytest.raises(signup.SessionFull):
         signup.choose(store, teachers[2], fresh, "09:30", "maths")
