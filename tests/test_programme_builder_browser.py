@@ -19,6 +19,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def fits(page: Any, problems: list[str]) -> None:
+    page.wait_for_load_state("load")  # measured with its stylesheet applied
     width = page.evaluate("document.documentElement.scrollWidth")
     if width > 320:
         problems.append(f"{page.url} is {width}px wide")
@@ -41,6 +42,7 @@ def test_a_cpd_lead_builds_a_day_at_320px(site: Site, embedder: Any) -> None:
         page.on("pageerror", lambda e: problems.append(str(e)))
         page.goto(url + "/programmes")
         page.get_by_role("link", name="New programme").click()
+        page.wait_for_url("**/programmes/new")
         fits(page, problems)
         page.get_by_label("Title", exact=True).fill("Summer inset day")
         page.get_by_label("Date of the day").fill("2026-07-01")
@@ -57,6 +59,7 @@ def test_a_cpd_lead_builds_a_day_at_320px(site: Site, embedder: Any) -> None:
         page.wait_for_url("**/edit?done=room")
 
         page.get_by_role("link", name="Add a strand").click()
+        page.wait_for_url("**/edit/strands/new")
         fits(page, problems)
         page.get_by_label("Title", exact=True).fill("Maths")
         page.get_by_label("Mathematics", exact=True).check()
@@ -70,6 +73,7 @@ def test_a_cpd_lead_builds_a_day_at_320px(site: Site, embedder: Any) -> None:
         page.wait_for_url("**/edit?done=slot")
 
         page.get_by_role("link", name="Place a session at 09:30").click()
+        page.wait_for_url("**/edit/slots/09:30/sessions/new")
         fits(page, problems)
         page.get_by_label("Collection it teaches").select_option("maths-tuition-and-quizzes")
         page.get_by_label("Facilitators").fill("Ann Maths (Hillside)")
@@ -82,6 +86,7 @@ def test_a_cpd_lead_builds_a_day_at_320px(site: Site, embedder: Any) -> None:
         page.get_by_label("Time", exact=True).fill("10:00-11:00")
         page.get_by_label("Title", exact=True).fill("Overlapping")
         page.get_by_role("button", name="Save").click()
+        page.wait_for_url("**/edit/slots/new")  # the form again, answered with 422
         summary = page.locator(".error-summary")
         assert "before the slot above ends at 10:30" in summary.inner_text()
         summary.get_by_role("link").first.click()
@@ -92,6 +97,7 @@ def test_a_cpd_lead_builds_a_day_at_320px(site: Site, embedder: Any) -> None:
         page.get_by_role("button", name="Publish the programme").click()
         page.wait_for_url("**/edit?done=status")
         page.get_by_role("link", name="Open the programme page").click()
+        page.wait_for_url("**/programmes/summer-inset-day")
         fits(page, problems)
         assert "Maths tuition and quizzes" in page.locator("table.timetable").inner_text()
         assert page.get_by_role("link", name="Edit programme").count() == 1
