@@ -52,6 +52,8 @@ EXAMPLES = {
     "token": {"": "not-a-real-link-token"},
     # A school's priority and a proposed pairing (issue 19), made by seed().
     "priority_id": {"": "{priority}"}, "pairing_id": {"": "{pairing}"},
+    # The programme builder's forms for one part of the fixture day (issue 18).
+    "room": {"": "r1"}, "strand": {"": "maths"}, "start": {"": "09:30"},
 }
 
 

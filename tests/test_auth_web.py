@@ -316,7 +316,9 @@ def test_role_matrix_over_every_gated_route(site: Site) -> None:
               "inv_id": "999999", "follow_id": "999999", "user_id": "999999",
               # issue 19: school data, priorities and pairings
               "school_id": "ashcombe-academy", "priority_id": "999999",
-              "pairing_id": "999999", "name": "no-such-file.pdf"}
+              "pairing_id": "999999", "name": "no-such-file.pdf",
+              # issue 18: the parts of a programme its builder edits
+              "room": "r1", "strand": "maths", "start": "09:30"}
     for email in ROLE_PEOPLE.values():
         site.client(email)  # sign everyone in first: sessions are not what is counted
     before = _state(site)

@@ -43,6 +43,7 @@ from webapp.routes import (
     people,
     practices,
     priorities,
+    programme_builder,
     programmes,
     search,
     search_tuning,
@@ -58,9 +59,9 @@ from webapp.templating import create_templates
 # parameters keep /moderation/transfers from /moderation/{submission_id:int}, and
 # /collections/new from /collections/{slug:collection}); it is the order of /docs.
 ROUTES = (search, search_tuning, practices, downloads, browse, health, api_reference, community,
-          feeds, gaps, collections, materials, programmes, signup, signup_lead, feedback, auth,
-          account, joining, invitations, contribute, transfer, dashboard, moderation, support,
-          people, follows, triage, priorities, pairings, partnership)
+          feeds, gaps, collections, materials, programmes, programme_builder, signup, signup_lead,
+          feedback, auth, account, joining, invitations, contribute, transfer, dashboard,
+          moderation, support, people, follows, triage, priorities, pairings, partnership)
 
 STATIC_DIR = Path(__file__).parent / "static"
 

@@ -35,6 +35,10 @@ class BoundedId(IntegerConvertor):
 
 
 register_url_convertor("collection", CollectionSlug())
+# The same rule for a programme's address and for the parts of a programme a curator edits
+# (rooms, strands, slots, sessions): `new` is always the form for adding one.
+register_url_convertor("programme", CollectionSlug())
+register_url_convertor("part", CollectionSlug())
 # Replaces Starlette's own "int" before any route module is imported (they all import this
 # module through webapp.deps), so every id segment of this app is bounded.
 register_url_convertor("int", BoundedId())

@@ -34,6 +34,9 @@ class Curation:
     skipped: list[str] = field(default_factory=list)
     fingerprint: tuple[tuple[str, int, int], ...] = ()
     tuning: SearchTuning = field(default_factory=SearchTuning)
+    # Programmes still being built on the web: only their curators' pages show them.
+    draft_programmes: dict[str, Programme] = field(default_factory=dict)
+    references: References = field(default_factory=lambda: References({}))
 
     def __post_init__(self) -> None:
         self._docs = {d.slug: d for d in self.library.documents}
@@ -63,8 +66,11 @@ class Curation:
             raise NotFoundError(f"there is no collection called {slug[:80]!r}")
         return found
 
-    def programme(self, slug: str) -> Programme:
+    def programme(self, slug: str, include_drafts: bool = False) -> Programme:
+        """One programme by slug; drafts only when asked (for the curators' builder)."""
         found = self.programmes.get(slug)
+        if found is None and include_drafts:
+            found = self.draft_programmes.get(slug)
         if found is None:
             raise NotFoundError(f"there is no programme called {slug[:80]!r}")
         return found
@@ -151,6 +157,7 @@ def load_curation(settings: Settings, library: Library | None = None) -> Curatio
     refs = References(collections, frozenset(broken),
                       {d.slug: d.date for d in library.documents})
     programmes: dict[str, Programme] = {}
+    drafts: dict[str, Programme] = {}
     for file in _files(settings.programmes_dir, PROGRAMME_SUFFIX, settings.content_dir,
                        problems, skipped):
         shown = _display_path(file, settings.content_dir)
@@ -159,10 +166,13 @@ def load_curation(settings: Settings, library: Library | None = None) -> Curatio
         problems += parsed.problems
         if parsed.programme is None:
             skipped.append(shown)
+        elif parsed.programme.status == "draft":
+            drafts[parsed.programme.slug] = parsed.programme
         else:
             programmes[parsed.programme.slug] = parsed.programme
     tuning = _search_tuning(settings, library, collections, problems)
-    return Curation(library, collections, programmes, problems, skipped, fingerprint, tuning)
+    return Curation(library, collections, programmes, problems, skipped, fingerprint, tuning,
+                    drafts, refs)
 
 
 def _search_tuning(settings: Settings, library: Library, collections: dict[str, Collection],

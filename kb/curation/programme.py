@@ -15,7 +15,11 @@ from kb.curation.collection import Collection
 from kb.errors import Problem
 
 REQUIRED = ("title", "date", "venue", "summary", "rooms", "strands", "slots")
-OPTIONAL = ("organiser",)
+OPTIONAL = ("organiser", "status")
+# A draft is a programme being built on the web: it may lack rooms, strands, slots and
+# sessions, and it is shown only to curators. A file without `status` is published.
+STATUSES = ("draft", "published")
+DRAFT_REQUIRED = ("title", "date", "venue", "summary")
 ROOM_FIELDS = ("name", "capacity")
 STRAND_FIELDS = ("title", "subjects", "room", "description")
 SLOT_FIELDS = ("time", "title", "room", "sessions")
@@ -91,6 +95,7 @@ class Programme:
     strands: tuple[Strand, ...]
     slots: tuple[Slot, ...]
     content_hash: str = ""
+    status: str = "published"
 
     def sessions(self) -> list[tuple[Slot, Session]]:
         return [(slot, s) for slot in self.slots for s in slot.sessions]
@@ -285,17 +290,22 @@ def parse_programme(path: str, raw: bytes, taxonomy: Taxonomy, refs: References,
     slug, meta, problems = opened.slug, opened.meta, opened.problems
     data: dict[str, Any] = meta.data
     check = FieldReader(path, meta, taxonomy)
-    check.check_fields(REQUIRED, OPTIONAL)
+    status = check.one_of(("status",), STATUSES) if "status" in data else "published"
+    draft = status == "draft"
+    if draft:
+        check.check_fields(DRAFT_REQUIRED, REQUIRED + OPTIONAL)
+    else:
+        check.check_fields(REQUIRED, OPTIONAL)
     title = check.text(("title",), limit=160)
     day = check.date(("date",))
     venue = check.text(("venue",), limit=200)
     summary = check.text(("summary",))
     organiser = check.text(("organiser",), limit=200, required=False)
-    rooms = _rooms(check) if "rooms" in data else {}
-    strands = _strands(check, rooms) if "strands" in data else []
+    rooms = _rooms(check) if _given(data, "rooms", draft) else {}
+    strands = _strands(check, rooms) if _given(data, "strands", draft) else []
     by_id = {s.id: s for s in strands}
-    slots = _slots(check, by_id, rooms, refs, day) if "slots" in data else []
-    if slots and not any(s.sessions for s in slots):
+    slots = _slots(check, by_id, rooms, refs, day) if _given(data, "slots", draft) else []
+    if slots and not any(s.sessions for s in slots) and not draft:
         check.fail(("slots",), "the day has no sessions")
     problems += check.problems
     if any(p.level == "error" for p in problems):
@@ -303,4 +313,12 @@ def parse_programme(path: str, raw: bytes, taxonomy: Taxonomy, refs: References,
     return ProgrammeResult(Programme(
         slug=slug, path=path, title=title, date=day, venue=venue,  # type: ignore[arg-type]
         summary=summary, organiser=organiser, rooms=rooms, strands=tuple(strands),
-        slots=tuple(slots), content_hash=hashlib.sha256(raw).hexdigest()), problems)
+        slots=tuple(slots), content_hash=hashlib.sha256(raw).hexdigest(),
+        status=status or "published"), problems)
+
+
+def _given(data: dict[str, Any], name: str, draft: bool) -> bool:
+    """Whether to check a section: always when present, except an empty one in a draft."""
+    if name not in data:
+        return False
+    return not draft or bool(data[name])

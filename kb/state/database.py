@@ -328,6 +328,14 @@ MIGRATIONS: list[list[str]] = [
             summary TEXT NOT NULL DEFAULT '',
             PRIMARY KEY (job, period))""",
     ],
+    [  # 10 (issue 18): versions of a programme file replaced by a web edit, so that a sign-up
+        # made with the old version, read a moment before, is refused (kb/workflows/signup.py)
+        """CREATE TABLE programme_superseded (
+            programme TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            superseded_at TEXT NOT NULL,
+            PRIMARY KEY (programme, content_hash))""",
+    ],
 ]
 # Migrations that rebuild a table others refer to run with foreign keys off (SQLite's
 # documented procedure for schema changes ALTER TABLE cannot make); 1-based numbers.

@@ -21,6 +21,9 @@ from kb.state.database import StateStore, now_iso
 # rate (measured: 1,500 teachers took 248 s instead of under 120). Windows and moves by the
 # CPD lead stay fully durable.
 CHOICES_DURABLE = False
+# How long a replaced version of a programme file is remembered: far longer than any request
+# that read it before the edit can take to reach the database.
+SUPERSEDED_MINUTES = 10
 DEADLINE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?Z?$")
 
 
@@ -83,6 +86,29 @@ def find_session(programme: Programme, slot: str, strand: str) -> tuple[Slot, Se
         raise BadInputError(f"strand: there is no {strand[:40]!r} session at {slot}; choose "
                             f"one of {', '.join(s.strand for s in found.sessions)}")
     return found, session
+
+
+def supersede(conn: sqlite3.Connection, programme: str, old_hash: str, new_hash: str) -> None:
+    """Note, inside a programme edit's transaction, that the version `old_hash` is replaced."""
+    conn.execute("INSERT INTO programme_superseded (programme, content_hash, superseded_at) "
+                 "VALUES (?,?,?) ON CONFLICT DO UPDATE SET superseded_at=excluded.superseded_at",
+                 (programme, old_hash, now_iso()))
+    conn.execute("DELETE FROM programme_superseded WHERE programme=? AND content_hash=?",
+                 (programme, new_hash))
+
+
+def check_current(conn: sqlite3.Connection, programme: Programme) -> None:
+    """Refuse a sign-up worked out on a version of the programme that a curator has just
+    replaced (a room's seats or a session may have changed under it)."""
+    if not programme.content_hash:
+        return
+    cutoff = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=SUPERSEDED_MINUTES)
+              ).strftime("%Y-%m-%dT%H:%M:%SZ")
+    row = conn.execute("SELECT superseded_at FROM programme_superseded WHERE programme=? AND "
+                       "content_hash=?", (programme.slug, programme.content_hash)).fetchone()
+    if row is not None and row[0] >= cutoff:
+        raise ConflictError("the programme was changed a moment ago; open the page again "
+                            "and choose once more")
 
 
 def capacity_of(programme: Programme, session: Session) -> int | None:
@@ -177,6 +203,7 @@ def choose_in(conn: sqlite3.Connection, user: User, programme: Programme, slot: 
     """choose() inside the caller's write transaction (the window already checked); raises
     SessionFull before writing anything when there is no place and no queueing."""
     _, session = find_session(programme, slot, strand)
+    check_current(conn, programme)
     capacity = capacity_of(programme, session)
     mine = dict(conn.execute("SELECT status, strand FROM signups WHERE programme=? AND "
                              "slot=? AND user_id=?", (programme.slug, slot, user.id)))
@@ -225,6 +252,7 @@ def cancel(store: StateStore, user: User, programme: Programme, slot: str,
         current = window_in(conn, programme.slug)
         if not current.accepting(stamp):
             raise ConflictError(current.why_not())
+        check_current(conn, programme)
         row = conn.execute("SELECT strand FROM signups WHERE programme=? AND slot=? AND "
                            "user_id=? AND status=?",
                            (programme.slug, slot, user.id, status)).fetchone()

@@ -26,11 +26,14 @@ api = APIRouter(prefix="/api", tags=["collections"])
 @pages.get("/programmes", response_class=HTMLResponse)
 def programmes_page(request: Request, templates: TemplatesDep,
                     curation: CurationDep) -> HTMLResponse:
+    user = getattr(request.state, "user", None)
+    drafts = curation.draft_programmes.values() if user and user.has_role("curator") else ()
     return templates.TemplateResponse(request, "programmes.html", {
-        "programmes": sorted(curation.programmes.values(), key=lambda p: p.date, reverse=True)})
+        "programmes": sorted(curation.programmes.values(), key=lambda p: p.date, reverse=True),
+        "drafts": sorted(drafts, key=lambda p: p.date, reverse=True)})
 
 
-@pages.get("/programmes/{slug}", response_class=HTMLResponse)
+@pages.get("/programmes/{slug:programme}", response_class=HTMLResponse)
 def programme_page(slug: str, request: Request, services: ServicesDep,
                    templates: TemplatesDep, curation: CurationDep) -> HTMLResponse:
     programme = curation.programme(slug)
