@@ -51,7 +51,7 @@ def test_an_unknown_collection_is_an_error_at_its_line(curation) -> None:  # typ
 def test_clashes_times_and_references_are_all_reported(curation) -> None:  # type: ignore
     text = fixture_text(curation)
     text = text.replace("      - strand: english\n        collection: reading-and-attendance\n"
-                        "        facilitators: [Ben Reading]",
+                        "        facilitators: [Ben Reading <ben.reading@example.org>]",
                         "      - strand: maths\n        collection: coaching-draft\n"
                         "        room: r1\n        facilitators: [Ann Maths, Someone]")
     text = text.replace("time: 10:45-11:45", "time: 10:15-09:45")
@@ -66,6 +66,19 @@ def test_clashes_times_and_references_are_all_reported(curation) -> None:  # typ
     assert "ends at 09:45, before it starts at 10:15" in messages
     assert "unknown room 'kitchen'" in messages
     assert all(line > 0 for line, _, _ in problems)
+
+
+def test_facilitators_addresses_are_kept_apart_from_their_names(curation) -> None:  # type: ignore
+    session = reparse(curation, fixture_text(curation)).programme.slots[1].sessions[0]
+    assert session.facilitators == ("Ann Maths",) and session.contacts == ("ann@example.org",)
+    assert session.entries() == ["Ann Maths <ann@example.org>"]
+    text = fixture_text(curation).replace("[Ann Maths <ann@example.org>]",
+                                          "[Ann Maths <not an address>, <x@y.example>]")
+    problems = [p for p in reparse(curation, text).problems if p.level == "error"]
+    assert [p.field for p in problems] == ["slots[2].sessions[1].facilitators"] * 2
+    assert "write a facilitator as Name (School), optionally followed by their e-mail" \
+        in problems[0].message
+    assert "gives an address but no name" in problems[1].message
 
 
 def test_broken_collections_bad_times_and_missing_fields(curation) -> None:  # type: ignore

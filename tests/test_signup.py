@@ -117,9 +117,13 @@ def test_repeats_changes_and_clear_answers(day) -> None:  # type: ignore
     with pytest.raises(BadInputError, match="strand: there is no 'maths' session at 10:45"):
         signup.choose(store, a, programme, "10:45", "maths")
     ben = teachers(store, 1, 50)[0]
-    with store.write() as conn:  # Ben Reading facilitates English at 09:30
+    with store.write() as conn:  # taking Ben Reading's name makes nobody a facilitator
         conn.execute("UPDATE users SET name='Ben Reading' WHERE id=?", (ben.id,))
-    ben = get_user(store, ben.email)
+    assert signup.choose(store, get_user(store, ben.email), programme, "09:30", "maths")
+    signup.cancel(store, get_user(store, ben.email), programme, "09:30")
+    with store.write() as conn:  # the file gives Ben's address for English at 09:30
+        conn.execute("UPDATE users SET email='ben.reading@example.org' WHERE id=?", (ben.id,))
+    ben = get_user(store, "ben.reading@example.org")
     with pytest.raises(ConflictError, match="you are leading the english session at 09:30"):
         signup.choose(store, ben, programme, "09:30", "maths")
 

@@ -139,6 +139,15 @@ def test_the_lead_closes_reopens_moves_and_reads_registers(day: Site) -> None:
                                               "strand": "english"}).status_code == 403
     assert day.client("cara@example.org").get(
         f"{DAY}/register.csv", params={"slot": "09:30", "strand": "maths"}).status_code == 403
+    # the address that identifies a facilitator is never shown to visitors
+    assert "Ann Maths" in day.client().get(DAY).text
+    assert "ann@example.org" not in day.client().get(DAY).text + day.client().get(
+        "/api" + DAY).text
+    # a name is no identity: another account called Ann Maths may not read the register
+    add_user(day.store, day_directory(day), "not-ann@example.org", "correct horse battery",
+             "reader", name="Ann Maths")
+    assert day.client("not-ann@example.org").get(
+        f"{DAY}/register", params={"slot": "09:30", "strand": "maths"}).status_code == 403
 
 
 def test_json_twins_for_the_lead_and_the_teacher(day: Site) -> None:

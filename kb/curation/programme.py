@@ -52,9 +52,19 @@ class Session:
     strand: str
     collection: str
     room: str
-    facilitators: tuple[str, ...]
+    facilitators: tuple[str, ...]  # as shown: "Name (School)", never an e-mail address
     title: str = ""
     line: int = 0
+    # Each facilitator's e-mail address ("" when the file gives none), in the same order: the
+    # account that may read the session's register. Names are not identities (anyone can
+    # change the name on their account), so only an address gives that right.
+    contacts: tuple[str, ...] = ()
+
+    def entries(self) -> list[str]:
+        """The facilitators as the file writes them: "Name (School) <address>"."""
+        return [f"{name} <{mail}>" if mail else name
+                for name, mail in zip(self.facilitators, self.contacts or
+                                      ("",) * len(self.facilitators))]
 
 
 @dataclass(frozen=True)
@@ -223,8 +233,34 @@ def _session(check: FieldReader, entry: Any, key: Key, slot_minutes: int,
     people = check.text_list(key + ("facilitators",), limit=6)
     if "facilitators" in entry and not people and isinstance(entry.get("facilitators"), list):
         check.fail(key + ("facilitators",), "name at least one facilitator")
+    names, contacts = _people(check, key + ("facilitators",), people)
     title = check.text(key + ("title",), limit=160, required=False)
-    return Session(strand_id, slug, room, people, title, check.line_of(key))
+    return Session(strand_id, slug, room, names, title, check.line_of(key), contacts)
+
+
+ADDRESS_RE = re.compile(r"^(?P<name>[^<>]*?)\s*(?:<(?P<mail>[^<>]*)>)?$")
+MAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+
+
+def _people(check: FieldReader, key: Key, people: tuple[str, ...]
+            ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Split "Name (School) <address>" entries into the names shown and the addresses."""
+    names, contacts = [], []
+    for person in people:
+        found = ADDRESS_RE.match(person)
+        mail = (found.group("mail") or "").strip().lower() if found else ""
+        name = found.group("name").strip() if found else person
+        if not found or (found.group("mail") is not None and not MAIL_RE.match(mail)):
+            check.fail(key, f"{person!r}: write a facilitator as Name (School), optionally "
+                            "followed by their e-mail address in angle brackets, like "
+                            "Ann Smith (Hillside School) <ann.smith@hillside.example>")
+            continue
+        if not name:
+            check.fail(key, f"{person!r} gives an address but no name")
+            continue
+        names.append(name)
+        contacts.append(mail)
+    return tuple(names), tuple(contacts)
 
 
 def _slots(check: FieldReader, strands: dict[str, Strand], rooms: dict[str, Room],

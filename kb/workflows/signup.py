@@ -8,7 +8,6 @@ import re
 import sqlite3
 from dataclasses import dataclass
 
-from kb.content.taxonomy import normalise_tag
 from kb.curation.programme import Programme, Session, Slot
 from kb.errors import BadInputError, ConflictError
 from kb.state import audit
@@ -161,10 +160,9 @@ def set_window(store: StateStore, actor: User, programme: Programme, status: str
 
 
 def facilitates(user: User, session: Session) -> bool:
-    """True if the account's name is one of the session's facilitators (their school, in
-    brackets in the programme file, aside)."""
-    mine = normalise_tag(user.name)
-    return any(normalise_tag(p.split("(")[0]) == mine for p in session.facilitators)
+    """True if the account's e-mail address is one the programme file gives for the session's
+    facilitators. Never by name: anyone can change the name on their account."""
+    return bool(user.email) and user.email.lower() in session.contacts
 
 
 def leads_in(user: User, slot: Slot) -> Session | None:

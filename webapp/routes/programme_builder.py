@@ -386,7 +386,7 @@ def _session_values(programme: Programme, start: str, strand: str) -> dict[str, 
             raise NotFoundError(f"there is no {strand[:40]!r} session at {start}")
         own_room = session.room if session.room != programme.strand(strand).room else ""
         values = {"strand": strand, "collection": session.collection, "room": own_room,
-                  "facilitators": "\n".join(session.facilitators), "title": session.title}
+                  "facilitators": "\n".join(session.entries()), "title": session.title}
     return values
 
 
