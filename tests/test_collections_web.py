@@ -125,9 +125,9 @@ def test_pdf_download_is_a_real_pdf_with_titles_and_notes_in_order(
         "Weekly low-stakes quizzes in Year 7 maths",
         "A Monday quiz that mixes old topics with new ones.",
         "Which older topics have your pupils forgotten?", "Write ten mixed questions for Monday."])
-    started = time.perf_counter()
+    started = time.process_time()
     again = client.get(f"/collections/{SLUG}/handout.pdf")
-    assert again.content == response.content and time.perf_counter() - started < 0.5  # cached
+    assert again.content == response.content and time.process_time() - started < 0.5  # cached
 
 
 def test_markdown_zip_download(client: TestClient) -> None:

@@ -61,10 +61,12 @@ def kb(settings: Settings, *args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+# Bounds are on CPU time of this process (time.process_time): the work done, whatever else
+# the machine is busy with.
 def timed(func, *args):  # type: ignore[no-untyped-def]
-    started = time.perf_counter()
+    started = time.process_time()
     value = func(*args)
-    return value, time.perf_counter() - started
+    return value, time.process_time() - started
 
 
 # -- row 35: dates --------------------------------------------------------------------------
@@ -232,11 +234,11 @@ def test_an_uploaded_impossible_date_comes_back_as_a_problem(written: str, messa
 def test_an_uploaded_alias_bomb_or_deep_nesting_comes_back_as_a_problem(extra: str,
                                                                        expected: str) -> None:
     text = with_front(GOOD, extra)
-    started = time.perf_counter()
+    started = time.process_time()
     assert fields_from_text(text, REFERENCE[0], "x") is None
     result = check_text("x", text, *REFERENCE, max_bytes=256_000)
     assert isinstance(describe_change(GOOD, text), str)  # the revision summary copes too
-    assert time.perf_counter() - started < 1
+    assert time.process_time() - started < 1
     assert result.document is None and expected in result.problems[0].message
     assert result.problems[0].line == 2
 
@@ -251,7 +253,7 @@ def test_the_upload_form_and_the_api_answer_with_the_problem_not_a_server_error(
         (with_front(GOOD, "deep: " + "[" * 10_000 + "]" * 10_000 + "\n"), "nested more than"),
     ]:
         _, csrf, key = form_page(client)
-        started = time.perf_counter()
+        started = time.process_time()
         page = client.post("/contribute/upload", data={"csrf_token": csrf, "action": "check",
                                                        "idempotency_key": key},
                            files={"file": ("x.md", text.encode(), "text/markdown")})
@@ -260,5 +262,5 @@ def test_the_upload_form_and_the_api_answer_with_the_problem_not_a_server_error(
                               headers={"X-CSRF-Token": token})
         assert preview.status_code in (200, 422)
         assert any(expected in p["message"] for p in preview.json()["problems"])
-        assert time.perf_counter() - started < 5
+        assert time.process_time() - started < 5
     assert site.count("submissions") == 0
