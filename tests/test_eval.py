@@ -98,7 +98,8 @@ def test_the_scale_bench_reads_a_corpus_with_the_same_checks(tmp_path: Path) -> 
 # Each benchmark's own options; every other option of `kb bench` is refused by the others.
 BENCH_OPTIONS = {
     "api": {"--requests"},
-    "load": {"--minutes", "--seconds", "--rate", "--every"},
+    "load": {"--minutes", "--seconds", "--rate", "--every", "--submits-per-minute",
+             "--approvals-per-minute"},
     "scale": {"--sizes", "--queries", "--corpus", "--random-base", "--plot", "--json"},
     "embedders": {"--corpus", "--limit", "--json"},
     "signup": {"--teachers", "--ramp", "--within", "--workers", "--concurrency"},
