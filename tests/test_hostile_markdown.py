@@ -118,3 +118,14 @@ def test_an_upload_with_an_impossible_date_is_422_and_stores_nothing(
         assert response.status_code == 422 and "dated.md" in response.text
         assert "date" in response.text and "(line " in response.text
     assert site.count("submissions") == 0
+
+
+def test_a_busy_machine_does_not_turn_a_good_body_into_plain_text(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Wall time racing ahead (other processes holding the CPU) must not trip the budget: the
+    # result is cached, so a busy moment would otherwise decide the page for good.
+    ticks = iter(range(0, 10**9, 10))
+    monkeypatch.setattr(markdown.time, "monotonic", lambda: float(next(ticks)))
+    html, headings = render_html(GOOD_BODY + "\n\n## Busy moment\n\nStill *formatted*.\n")
+    assert '<h2 id="busy-moment">Busy moment</h2>' in html and "<em>formatted</em>" in html
+    assert [h.anchor for h in headings][-1] == "busy-moment"
