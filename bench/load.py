@@ -62,11 +62,11 @@ def process_memory(pid: int) -> tuple[float, int]:
 
 
 @contextlib.contextmanager
-def served_copy(settings: Settings, echo: Callable[[str], None]
+def served_copy(settings: Settings, echo: Callable[[str], None], submissions: int = 1
                 ) -> Iterator[tuple[str, int, Writers]]:
     """Index a copy of the content folder in a temporary data folder and serve it on loopback
     with `kb serve --no-index` in a subprocess; yields the base URL, the server's pid and the
-    accounts that write during the load."""
+    accounts that write during the load. Errors the server logged are echoed at the end."""
     with tempfile.TemporaryDirectory(prefix="kb-load-") as tmp:
         work = Settings(content_dir=Path(tmp) / "content", data_dir=Path(tmp) / "var",
                         model=settings.model, embedder=settings.embedder,
@@ -75,7 +75,7 @@ def served_copy(settings: Settings, echo: Callable[[str], None]
         embedder = create_embedder(settings.model, settings.embedder, settings.models_dir)
         library, report = index_content(work, embedder, progress=False)
         del embedder
-        writers = create_writers(work)
+        writers = create_writers(work, submissions)
         echo(f"indexed {len(library.published())} write-ups ({report.chunks_embedded} passages) "
              f"in {report.seconds:.1f}s")
         port = _free_port()
@@ -106,6 +106,22 @@ def served_copy(settings: Settings, echo: Callable[[str], None]
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
+            for line in server_errors(server_log.read_text(errors="replace")):
+                echo(line)
+
+
+def server_errors(log: str, most: int = 80) -> list[str]:
+    """The errors and tracebacks a server log holds (at most `most` lines), to say why a
+    request failed; each traceback ends at its exception line."""
+    out: list[str] = []
+    inside = False
+    for line in log.splitlines():
+        starts = line.startswith(("Traceback", "ERROR")) or " ERROR " in line
+        if starts or inside:
+            out.append("  " + line)
+            inside = starts or not line.strip() or line.startswith((" ", "\t", "During",
+                                                                      "The above"))
+    return (["server log, errors:"] + out)[:most] if out else []
 
 
 def _wait_ready(base: str, server: subprocess.Popen) -> None:  # type: ignore[type-arg]
@@ -267,7 +283,8 @@ def run_load(settings: Settings, seconds: float, rate: float = 50.0, every: floa
     """Serve a copy of the library and send the mixed load for `seconds`; print a line every
     `every` seconds and return the summary."""
     log = WriteLog()
-    with served_copy(settings, echo) as (base, pid, writers):
+    submissions = int(seconds / 60 * write_rates[0]) + 1
+    with served_copy(settings, echo, submissions) as (base, pid, writers):
         urls = targets(base)
         subjects = [u.rsplit("/", 1)[1] for u in urls["pages"] if u.startswith("/subjects/")]
         echo(f"server pid {pid} on {base}; {rate:g} req/s for {seconds:g}s "

@@ -17,8 +17,10 @@ from kb.settings import Settings
 from kb.state.accounts import add_user
 from kb.state.database import open_state
 
-CONTRIBUTOR = "load-contributor@example.org"
 MODERATOR = "load-moderator@example.org"
+# A contributor may save 30 times an hour (the flood limit of reliability.md row 24), so the
+# submissions are shared among several, as many teachers would send them.
+SUBMISSIONS_PER_CONTRIBUTOR = 20
 Record = Callable[[str, float | None], None]  # (class, milliseconds or None for a failure)
 
 
@@ -28,6 +30,7 @@ class Writers:
 
     school: str
     family: str
+    contributors: list[str] = field(default_factory=list)
     password: str = field(default_factory=lambda: secrets.token_urlsafe(18))
 
 
@@ -43,14 +46,18 @@ class WriteLog:
         self.failures[what] = self.failures.get(what, 0) + 1
 
 
-def create_writers(settings: Settings) -> Writers:
-    """A contributor at the first school of the served copy, and an admin to approve."""
+def create_writers(settings: Settings, submissions: int) -> Writers:
+    """Contributors at the first school of the served copy (enough for `submissions` within
+    the flood limit), and an admin to approve."""
     _, directory = load_reference(settings.content_dir)
     school = sorted(directory.schools.values(), key=lambda s: s.id)[0]
     writers = Writers(school=school.id, family=school.family)
     store = open_state(settings.state_path)
-    add_user(store, directory, CONTRIBUTOR, writers.password, "contributor", school=school.id,
-             name="Load contributor", actor="kb bench load")
+    for n in range(max(1, -(-submissions // SUBMISSIONS_PER_CONTRIBUTOR))):
+        email = f"load-contributor-{n + 1}@example.org"
+        add_user(store, directory, email, writers.password, "contributor", school=school.id,
+                 name=f"Load contributor {n + 1}", actor="kb bench load")
+        writers.contributors.append(email)
     add_user(store, directory, MODERATOR, writers.password, "admin", name="Load moderator",
              actor="kb bench load")
     store.release()
@@ -111,9 +118,10 @@ async def write_loop(base: str, writers: Writers, seconds: float, record: Record
                      approvals_per_minute: float = 1.0) -> None:
     """Submit and approve at fixed rates for `seconds`; latency and failures go to `record`."""
     run = secrets.token_hex(3)
-    async with httpx.AsyncClient(base_url=base, timeout=120) as author, \
-            httpx.AsyncClient(base_url=base, timeout=120) as moderator:
-        author_csrf = await _sign_in(author, CONTRIBUTOR, writers.password)
+    authors = [httpx.AsyncClient(base_url=base, timeout=120) for _ in writers.contributors]
+    async with httpx.AsyncClient(base_url=base, timeout=120) as moderator:
+        tokens = [await _sign_in(a, e, writers.password)
+                  for a, e in zip(authors, writers.contributors)]
         moderator_csrf = await _sign_in(moderator, MODERATOR, writers.password)
         start = time.perf_counter()
         # Submissions evenly spaced from the start; approvals likewise, half a period late so
@@ -124,10 +132,13 @@ async def write_loop(base: str, writers: Writers, seconds: float, record: Record
             await asyncio.sleep(max(0.0, start + at - time.perf_counter()))
             began = time.perf_counter()
             if kind == "submit":
-                ok = await _submit(author, author_csrf, writers, number, run, log)
+                who = len(log.submitted) % len(authors)
+                ok = await _submit(authors[who], tokens[who], writers, number, run, log)
             else:
                 ok = await _approve(moderator, moderator_csrf, log)
             record("writes", (time.perf_counter() - began) * 1000 if ok else None)
+    for author in authors:
+        await author.aclose()
 
 
 def _times(seconds: float, per_minute: float, offset: float, kind: str
@@ -184,11 +195,14 @@ def check_writes(base: str, writers: Writers, log: WriteLog) -> list[str]:
     """Every acknowledged submission is still there and every approved write-up is published
     and found by search; the list of what is missing (empty when nothing was lost)."""
     missing: list[str] = []
+    kept: set[int] = set()
+    for email in writers.contributors:
+        with httpx.Client(base_url=base, timeout=60) as client:
+            client.post("/api/login", json={"email": email, "password": writers.password})
+            kept |= {s["id"] for s in client.get("/api/submissions").json()}
+    missing += [f"submission {i} ({slug})" for i, slug in log.submitted.items()
+                if i not in kept]
     with httpx.Client(base_url=base, timeout=60) as client:
-        client.post("/api/login", json={"email": CONTRIBUTOR, "password": writers.password})
-        kept = {s["id"] for s in client.get("/api/submissions").json()}
-        missing += [f"submission {i} ({slug})" for i, slug in log.submitted.items()
-                    if i not in kept]
         for slug in log.approved:
             if client.get(f"/api/practices/{slug}").status_code != 200:
                 missing.append(f"published write-up {slug}")
