@@ -115,22 +115,26 @@ def _files(folder: Path, suffix: str, content_dir: Path, problems: list[Problem]
 
 
 def content_fingerprint(settings: Settings) -> tuple[tuple[str, int, int], ...]:
-    """Name, size and modification time of every file curation depends on."""
-    out = []
+    """Name, size and modification time of every file curation depends on. Hidden files
+    (an atomic write's ".name.tmp") are left out, and a file that goes between listing and
+    looking is skipped: the next call sees the change."""
+    paths: list[str] = []
     # content/materials: attached files change handout packs and a collection's page.
     for folder in (settings.practice_dir, settings.collections_dir, settings.programmes_dir,
                    settings.content_dir / "materials"):
         if folder.is_dir():
             for root, _, names in os.walk(folder):
-                for name in names:
-                    # lstat: a link is fingerprinted as itself, and a dangling one is no error
-                    stat = os.lstat(os.path.join(root, name))
-                    out.append((os.path.join(root, name), stat.st_size, stat.st_mtime_ns))
-    for name in ("taxonomy.yaml", "schools.yaml", SEARCH_TUNING_FILE):
-        path = settings.content_dir / name
-        if path.exists():
-            stat = path.stat()
-            out.append((str(path), stat.st_size, stat.st_mtime_ns))
+                paths += [os.path.join(root, n) for n in names if not n.startswith(".")]
+    paths += [str(settings.content_dir / n)
+              for n in ("taxonomy.yaml", "schools.yaml", SEARCH_TUNING_FILE)]
+    out = []
+    for path in paths:
+        try:
+            # lstat: a link is fingerprinted as itself, and a dangling one is no error
+            stat = os.lstat(path)
+        except FileNotFoundError:
+            continue
+        out.append((path, stat.st_size, stat.st_mtime_ns))
     return tuple(sorted(out))
 
 

@@ -91,7 +91,11 @@ def list_materials(content_dir: Path, owner: str, slug: str) -> list[Material]:
     for path in files:
         kind = kind_for_name(path.name)
         if kind is not None and path.parent == folder and _is_safe(path.name):
-            out.append(Material(owner, slug, path.name, path.stat().st_size, kind))
+            try:
+                size = path.stat().st_size
+            except FileNotFoundError:  # removed since the folder was listed
+                continue
+            out.append(Material(owner, slug, path.name, size, kind))
     return sorted(out, key=lambda m: m.name.casefold())
 
 
