@@ -110,18 +110,27 @@ def served_copy(settings: Settings, echo: Callable[[str], None], submissions: in
                 echo(line)
 
 
-def server_errors(log: str, most: int = 80) -> list[str]:
-    """The errors and tracebacks a server log holds (at most `most` lines), to say why a
-    request failed; each traceback ends at its exception line."""
-    out: list[str] = []
+def server_errors(log: str, tail: int = 14) -> list[str]:
+    """What a server log says went wrong: each distinct error (a traceback's exception line,
+    or an ERROR line) with how often it came, and the end of its first traceback."""
+    blocks: list[list[str]] = []
     inside = False
     for line in log.splitlines():
         starts = line.startswith(("Traceback", "ERROR")) or " ERROR " in line
+        if starts and not inside:
+            blocks.append([])
         if starts or inside:
-            out.append("  " + line)
+            blocks[-1].append(line)
             inside = starts or not line.strip() or line.startswith((" ", "\t", "During",
-                                                                      "The above"))
-    return (["server log, errors:"] + out)[:most] if out else []
+                                                                      "The above", "Traceback"))
+    seen: dict[str, list[list[str]]] = {}
+    for block in blocks:
+        seen.setdefault(block[-1], []).append(block)
+    out = ["server log, errors:"] if seen else []
+    for last, found in seen.items():
+        out.append(f"  x{len(found)}: {last}")
+        out += ["    " + line for line in found[0][-tail:-1]]
+    return out
 
 
 def _wait_ready(base: str, server: subprocess.Popen) -> None:  # type: ignore[type-arg]

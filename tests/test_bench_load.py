@@ -58,3 +58,16 @@ def test_summary_measures_memory_growth_from_the_second_interval() -> None:
     assert math.isclose(summary["rss_growth_after_2_pct"], 10.0)
     assert summary["rss_first_mb"] == 150.0 and summary["files_max"] == 90
     assert "200.0" in format_row(rows[1]) and " 9/40/60 " in format_row(rows[0])
+
+
+def test_server_errors_are_counted_by_their_exception_with_the_end_of_a_traceback() -> None:
+    from bench.load import server_errors
+
+    trace = ["ERROR:    Exception in ASGI application", "Traceback (most recent call last):",
+             '  File "catalogue.py", line 127, in content_fingerprint',
+             "    stat = os.lstat(path)", "FileNotFoundError: [Errno 2] gone"]
+    log = "\n".join(["INFO: started", *trace, "INFO: GET / 200", *trace, "INFO: done"])
+    lines = server_errors(log)
+    assert lines[:2] == ["server log, errors:", "  x2: FileNotFoundError: [Errno 2] gone"]
+    assert "    stat = os.lstat(path)" in lines and len(lines) == 2 + 4
+    assert server_errors("INFO: all well\nINFO: GET / 200") == []
