@@ -69,5 +69,5 @@ def test_server_errors_are_counted_by_their_exception_with_the_end_of_a_tracebac
     log = "\n".join(["INFO: started", *trace, "INFO: GET / 200", *trace, "INFO: done"])
     lines = server_errors(log)
     assert lines[:2] == ["server log, errors:", "  x2: FileNotFoundError: [Errno 2] gone"]
-    assert "    stat = os.lstat(path)" in lines and len(lines) == 2 + 4
+    assert "        stat = os.lstat(path)" in lines and len(lines) == 2 + 4
     assert server_errors("INFO: all well\nINFO: GET / 200") == []
