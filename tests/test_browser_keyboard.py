@@ -127,12 +127,13 @@ def test_contribution_errors_take_focus_and_link_to_their_fields(live: tuple[str
     page.goto(url + "/contribute")
     page.get_by_label("Title").fill("")
     page.get_by_role("button", name="Submit for review").focus()
-    page.keyboard.press("Enter")
     # The summary is in the page as soon as it is parsed; the deferred script focuses it at
-    # DOMContentLoaded, a moment later. Wait for that (bounded), rather than race it.
-    page.wait_for_selector(".error-summary")
-    page.wait_for_function("document.activeElement.classList.contains('error-summary')",
-                           timeout=5000)
+    # DOMContentLoaded. Wait for the new page's load event (after that), rather than race it.
+    # (wait_for_function would evaluate a string, which the page's CSP rightly forbids.)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page.wait_for_load_state("load")
+    assert page.evaluate("document.activeElement.classList.contains('error-summary')")
     summary = page.locator(".error-summary").inner_text()
     assert "Enter a title" in summary and "Choose the phase" in summary
     assert "must" not in summary and "got nothing" not in summary
