@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from indexer.keyword import WORD_RE
 from kb.curation.materials import (
     OWNERS,
     Material,
@@ -88,12 +89,13 @@ def _record(services: Services, user: User, action: str, material: Material) -> 
                      f"{material.name} ({material.label}, {material.size_text})")
 
 
-def collection_material_texts(services: Services) -> dict[str, list[tuple[str, str]]]:
-    """(file name, text) of every collection's readable materials, by collection slug; kept
-    on the services object while the files are unchanged (name, size, modification time)."""
+def collection_material_words(services: Services) -> dict[str, list[tuple[str, frozenset[str]]]]:
+    """(file name, its words, case-folded) of every collection's readable materials, by
+    collection slug. Text is read and split once per file version (name, size, modification
+    time) and kept on the services object, so a search only compares word sets."""
     content_dir = services.settings.content_dir
-    found: dict[str, list[tuple[str, str]]] = {}
-    cache = services.material_texts
+    found: dict[str, list[tuple[str, frozenset[str]]]] = {}
+    cache = services.material_words
     seen = set()
     for slug in owners_with_materials(content_dir, "collections"):
         for material in list_materials(content_dir, "collections", slug):
@@ -104,17 +106,18 @@ def collection_material_texts(services: Services) -> dict[str, list[tuple[str, s
                 continue
             seen.add(key)
             with _lock:
-                text = cache.get(key)
-            if text is None:
+                words = cache.get(key)
+            if words is None:
                 try:
                     text = material_text(content_dir, material)
                 except (KBError, OSError) as exc:  # reported by kb validate; never breaks search
                     log.warning("material not searchable: %s", exc)
                     text = ""
+                words = frozenset(w.casefold() for w in WORD_RE.findall(text))
                 with _lock:
-                    cache[key] = text
-            if text:
-                found.setdefault(slug, []).append((material.name, text))
+                    cache[key] = words
+            if words:
+                found.setdefault(slug, []).append((material.name, words))
     with _lock:  # forget files changed or removed since
         for key in [k for k in cache if k not in seen]:
             del cache[key]

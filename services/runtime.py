@@ -35,7 +35,8 @@ class Services:
     # Built library downloads, by kind: (index generation, bytes); see services.downloads.
     downloads: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     # Words of collections' materials by (path, size, mtime); see services.materials.
-    material_texts: dict[tuple[str, int, int], str] = field(default_factory=dict)
+    material_words: dict[tuple[str, int, int], frozenset[str]] = field(
+        default_factory=dict)
 
 
 M_ARENA_MAX = -8  # glibc's mallopt parameter number (malloc.h)

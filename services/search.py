@@ -12,7 +12,7 @@ from kb.curation.catalogue import Curation
 from kb.curation.collection import Collection
 from kb.errors import KBError
 from kb.state.searchlog import log_open, log_search, new_search_id, purge_search_log
-from services.materials import collection_material_texts
+from services.materials import collection_material_words
 from services.runtime import Services
 
 log = logging.getLogger(__name__)
@@ -42,11 +42,11 @@ def collections_by_material(services: Services, curation: Curation,
         return {}
     published = {c.slug for c in curation.published_collections()}
     found = {}
-    for slug, files in collection_material_texts(services).items():
+    for slug, files in collection_material_words(services).items():
         if slug not in published:
             continue
-        for name, text in files:
-            if words <= {w.casefold() for w in WORD_RE.findall(text)}:
+        for name, held in files:
+            if words <= held:
                 found[slug] = name
                 break
     return found
