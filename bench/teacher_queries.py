@@ -1,6 +1,6 @@
 """`kb eval --queries FILE`: how well the bundled library answers hand-judged teacher
-questions (hit@1, hit@5, MRR@10, recall@10 per mode and per kind of query), through the
-product's own index build and search engine."""
+questions (hit@1, hit@5, MRR@10, recall@10 per mode and per kind of query, and what the
+"strong matches" group keeps), through the product's own index build and search engine."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from kb.settings import Settings
 
 MODES = ("hybrid", "keyword", "dense")
 DEPTH = 10
+ALL = 100  # results read per query: every match of the bundled library
 
 
 @dataclass(frozen=True)
@@ -88,22 +89,34 @@ def evaluate_queries(settings: Settings, embedder: Embedder, queries: list[Teach
         for mode in modes:
             engine = SearchEngine(local.index_dir, embedder, replace(params, mode=mode),
                                   max_query_chars=settings.max_query_chars)
-            rows, by_kind, missed = [], {}, []
+            rows, by_kind, missed, groups = [], {}, [], []
             for q in queries:
-                hits = engine.search(SearchQuery(q.text, page_size=DEPTH)).hits
+                hits = engine.search(SearchQuery(q.text, page_size=ALL)).hits
                 ranked = [h.doc.slug for h in hits]
                 row = score_ranking(ranked, q.wanted)
+                strong = {h.doc.slug for h in hits if h.group == "strong"}
+                groups.append((len(strong), len(hits),
+                               len(strong & set(q.wanted)) / len(q.wanted)))
                 rows.append(row)
                 by_kind.setdefault(q.kind, []).append(row)
                 if not row["hit@5"]:
                     missed.append({"line": q.line, "kind": q.kind, "query": q.text,
                                    "wanted": list(q.wanted), "top": ranked[:3]})
             engine.close()
-            report["modes"][mode] = {"all": _mean(rows),
+            report["modes"][mode] = {"all": _mean(rows), "strong": _strong(groups),
                                      "kinds": {k: {**_mean(v), "n": len(v)}
                                                for k, v in sorted(by_kind.items())},
                                      "missed": missed}
         return report
+
+
+def _strong(groups: list[tuple[int, int, float]]) -> dict[str, float]:
+    """What the strong group (the unfolded results) holds: its median size, the mean number
+    of matches, the share of wanted write-ups in it and of queries with at least one there."""
+    return {"median_strong": statistics.median(g[0] for g in groups),
+            "mean_matches": round(statistics.mean(g[1] for g in groups), 1),
+            "wanted_kept": round(statistics.mean(g[2] for g in groups), 3),
+            "queries_kept": round(statistics.mean(g[2] > 0 for g in groups), 3)}
 
 
 def format_report(report: dict[str, Any], show_missed: bool = True) -> str:
@@ -114,6 +127,11 @@ def format_report(report: dict[str, Any], show_missed: bool = True) -> str:
     for mode, result in report["modes"].items():
         lines.append(f"{mode:<10} " + " ".join(f"{result['all'][k]:>9.3f}" for k in keys))
     first = next(iter(report["modes"]))
+    strong = report["modes"][first]["strong"]
+    lines += ["", f"strong matches ({first}): median {strong['median_strong']:g} shown of "
+              f"{strong['mean_matches']:g} matches on average; they hold "
+              f"{strong['wanted_kept']:.1%} of the wanted write-ups, and at least one for "
+              f"{strong['queries_kept']:.1%} of queries"]
     lines += ["", f"by kind ({first})", f"{'kind':<12} {'n':>3} " +
               " ".join(f"{k:>9}" for k in keys)]
     for kind, row in report["modes"][first]["kinds"].items():

@@ -35,7 +35,8 @@ def index(ctx: click.Context, full: bool, quiet: bool) -> None:
             f"{len(report.removed)} removed, {report.unchanged} unchanged")
     if report.changed:
         click.echo(f"Index {report.generation}: {what}; {report.chunks_embedded} passages "
-                   f"embedded in {report.seconds:.1f}s ({report.reason}).")
+                   f"and {report.sentences_embedded} sentences embedded in "
+                   f"{report.seconds:.1f}s ({report.reason}).")
     else:
         click.echo(f"Index {report.generation} is up to date ({what}).")
     if library.skipped:

@@ -18,6 +18,7 @@ from indexer.chunking import MAX_WORDS, OVERLAP_WORDS, chunk_document
 from indexer.embedders.base import Embedder
 from indexer.records import IndexDoc, from_document, tag_glossary
 from indexer.search.expansion import vocabulary
+from indexer.search.sentences import sentence_spans
 from indexer.vectors import DEFAULT_ANN_THRESHOLD, FLAT, VectorIndex, kind_for
 from kb.content.library import Library, load_library
 from kb.curation.catalogue import load_curation
@@ -39,6 +40,7 @@ class BuildReport:
     removed: list[str] = field(default_factory=list)
     unchanged: int = 0
     chunks_embedded: int = 0
+    sentences_embedded: int = 0
     seconds: float = 0.0
     swept: list[str] = field(default_factory=list)  # leftovers of interrupted builds removed
     retyped: bool = False  # only the vector index type changed (see vectors.kind_for)
@@ -155,7 +157,13 @@ def update_index(index_dir: Path, docs: list[IndexDoc], embedder: Embedder, *,
         work.mkdir()
         chunked = [(doc, chunk_document(doc)) for doc in changed]
         texts = [c.embed_text(doc.title) for doc, chunks in chunked for c in chunks]
-        vectors_new = _embed(embedder, texts, progress)
+        vectors_new = _embed(embedder, texts, progress, "Embedding passages")
+        # Each passage's sentences too: a result's best sentence is evidence for it, and the
+        # sentence its snippet marks (indexer.search.sentences).
+        spans = [sentence_spans(c.text) for _, chunks in chunked for c in chunks]
+        flat = [c for _, chunks in chunked for c in chunks]
+        sentence_vectors = _embed(embedder, [c.text[a:b] for c, cut in zip(flat, spans)
+                                             for a, b in cut], progress, "Embedding sentences")
         if incremental and current is not None:
             store.copy_store(current / gens.STORE, work / gens.STORE)
             vectors = VectorIndex.load(current / gens.VECTORS)
@@ -168,10 +176,14 @@ def update_index(index_dir: Path, docs: list[IndexDoc], embedder: Embedder, *,
             with conn:
                 for slug in gone + [d.slug for d in changed if d.slug in stored]:
                     vectors.remove(store.delete_document(conn, stored[slug][0]))
-                offset = 0
+                offset, sentence_at = 0, 0
                 for doc, chunks in chunked:
                     ids = store.insert_document(conn, doc, chunks)
                     vectors.add(ids, vectors_new[offset:offset + len(ids)])
+                    for chunk_id, cut in zip(ids, spans[offset:offset + len(ids)]):
+                        store.insert_sentences(
+                            conn, chunk_id, sentence_vectors[sentence_at:sentence_at + len(cut)])
+                        sentence_at += len(cut)
                     offset += len(ids)
                 total_chunks = conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
                 store.set_meta(conn, {"model": embedder.name, "fingerprint": fingerprint(docs)})
@@ -193,15 +205,17 @@ def update_index(index_dir: Path, docs: list[IndexDoc], embedder: Embedder, *,
         gens.sweep_generations(index_dir)
         report.generation = final.name
         report.chunks_embedded = len(texts)
+        report.sentences_embedded = len(sentence_vectors)
         report.seconds = time.perf_counter() - started
         return report
 
 
-def _embed(embedder: Embedder, texts: list[str], progress: bool):  # type: ignore[no-untyped-def]
+def _embed(embedder: Embedder, texts: list[str], progress: bool,  # type: ignore[no-untyped-def]
+           what: str):
     if not texts:
         import numpy as np
         return np.zeros((0, 1), dtype="float32")
-    with tqdm(total=len(texts), desc="Embedding passages", unit="chunk",
+    with tqdm(total=len(texts), desc=what, unit="text",
               disable=not progress, leave=False) as bar:
         return embedder.encode_documents(texts, progress=bar.update)
 

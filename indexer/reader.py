@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +14,7 @@ from indexer import generations as gens
 from indexer import store
 from indexer.chunking import PROFILE_HEADING
 from indexer.search.expansion import QueryExpander
+from indexer.search.sentences import SentenceIndex
 from indexer.search.spelling import Speller, count_words
 from indexer.store import StoredDoc
 from indexer.vectors import VectorIndex
@@ -45,6 +47,8 @@ class IndexReader:
     # The taxonomy phrases this generation was built with (query expansion).
     expander: QueryExpander = field(init=False)
     shown_chunks: dict[int, np.ndarray] = field(default_factory=dict, init=False)
+    # The passages' sentence vectors (None while search by meaning is unavailable).
+    sentences: SentenceIndex | None = field(default=None, init=False)
     _speller: Speller | None = field(default=None, init=False)
     _speller_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
@@ -206,8 +210,22 @@ def open_reader(index_dir: Path, model: str, dim: int | None = None) -> IndexRea
                          doc_chunks, {k: frozenset(v) for k, v in postings.items()}, vectors,
                          problem)
     reader.shown_chunks = shown
+    if vectors is not None:
+        reader.sentences = _sentences(reader, vectors.dim)
     reader.speller()  # built now, with the generation, rather than on someone's first search
     return reader
+
+
+def _sentences(reader: IndexReader, dim: int) -> SentenceIndex | None:
+    """The generation's sentence vectors; None (passages alone are compared, and snippets are
+    marked by words) when they cannot be read."""
+    try:
+        matrix, owners = store.load_sentences(reader.conn(), dim)
+    except (sqlite3.Error, ValueError) as exc:
+        log.warning("sentence vectors of %s unusable (%s); passages only", reader.generation,
+                    exc)
+        return None
+    return SentenceIndex.build(matrix, owners, reader.chunk_slot, len(reader.slot_doc))
 
 
 def _intact_older(index_dir: Path, damaged: Path) -> Path | None:

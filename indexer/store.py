@@ -1,4 +1,5 @@
-"""The search store: one SQLite file per index generation (documents, tags, chunks, FTS5)."""
+"""The search store: one SQLite file per index generation (documents, tags, chunks, FTS5,
+sentence vectors)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
+import numpy as np
 import sqlite_utils
 
 from indexer.chunking import Chunk
 from indexer.records import IndexDoc
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: sentence vectors
 FTS_TOKENIZER = "porter unicode61 remove_diacritics 2"
 
 
@@ -69,6 +71,12 @@ def create_schema(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id)")
     conn.execute(f"""CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
         title, heading, text, tokenize='{FTS_TOKENIZER}')""")
+    # One vector per sentence of a chunk's text (indexer.search.sentences.sentence_spans
+    # order), float32 bytes: the evidence of a passage's best sentence, and the sentence a
+    # result marks.
+    conn.execute("""CREATE TABLE IF NOT EXISTS sentences (
+        chunk_id INTEGER NOT NULL, ord INTEGER NOT NULL, vector BLOB NOT NULL,
+        PRIMARY KEY (chunk_id, ord)) WITHOUT ROWID""")
     conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
     conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
     conn.commit()
@@ -84,6 +92,7 @@ def delete_document(conn: sqlite3.Connection, doc_id: int) -> list[int]:
     """Remove a document and its chunks; return the removed chunk ids."""
     chunk_ids = [r[0] for r in conn.execute("SELECT id FROM chunks WHERE doc_id=?", (doc_id,))]
     conn.executemany("DELETE FROM chunks_fts WHERE rowid=?", [(c,) for c in chunk_ids])
+    conn.executemany("DELETE FROM sentences WHERE chunk_id=?", [(c,) for c in chunk_ids])
     conn.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
     conn.execute("DELETE FROM doc_tags WHERE doc_id=?", (doc_id,))
     conn.execute("DELETE FROM documents WHERE id=?", (doc_id,))
@@ -110,6 +119,28 @@ def insert_document(conn: sqlite3.Connection, doc: IndexDoc, chunks: list[Chunk]
                      (chunk_id, doc.title, chunk.heading, chunk.text))
         ids.append(chunk_id)
     return ids
+
+
+def insert_sentences(conn: sqlite3.Connection, chunk_id: int, vectors: np.ndarray) -> None:
+    """Store the sentence vectors of one chunk, in sentence order."""
+    conn.executemany("INSERT INTO sentences (chunk_id, ord, vector) VALUES (?,?,?)",
+                     [(chunk_id, n, np.asarray(v, dtype=np.float32).tobytes())
+                      for n, v in enumerate(vectors)])
+
+
+def load_sentences(conn: sqlite3.Connection, dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every sentence vector (rows) and the chunk each belongs to, in chunk and sentence order;
+    a vector of another width raises ValueError."""
+    owners, rows = [], []
+    for chunk_id, vector in conn.execute(
+            "SELECT chunk_id, vector FROM sentences ORDER BY chunk_id, ord"):
+        if len(vector) != 4 * dim:
+            raise ValueError(f"a sentence vector of chunk {chunk_id} is {len(vector) // 4} "
+                             f"wide, not {dim}")
+        owners.append(chunk_id)
+        rows.append(vector)
+    matrix = np.frombuffer(b"".join(rows), dtype=np.float32).reshape(len(rows), dim)
+    return matrix, np.asarray(owners, dtype=np.int64)
 
 
 def set_meta(conn: sqlite3.Connection, values: dict[str, Any]) -> None:

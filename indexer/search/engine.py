@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from indexer import generations as gens
 from indexer import keyword
@@ -22,7 +23,7 @@ from indexer.reader import IndexReader, open_reader
 from indexer.records import FILTER_FIELDS
 from indexer.search.expansion import Expanded, expanded_text
 from indexer.search.fusion import rank, ranked_slots, weighted_fusion
-from indexer.search.sentences import SentenceVectors, best_span, window
+from indexer.search.sentences import best_span, window
 from indexer.store import StoredDoc, load_chunks
 from kb.errors import BadInputError, NotFoundError
 
@@ -45,6 +46,12 @@ class SearchParams:
     """Tunable retrieval settings (the evaluation command sweeps these)."""
 
     keyword_weight: float = 0.2
+    # In hybrid mode a write-up's meaning is its best passage's similarity blended with its
+    # nearest sentence's (both scaled 0..1), this much the sentence: a passage that holds
+    # one sentence answering the question is not diluted by the rest. Equal parts, not tuned
+    # (0.35 did as well on the teacher set). The dense and keyword modes stay single-signal
+    # baselines for `kb eval`.
+    sentence_weight: float = 0.5
     min_similarity: float = 0.3
     # A write-up "matches" when its keyword score is at least keyword_ratio of the best one,
     # or its similarity is within dense_margin of the best (and above min_similarity).
@@ -199,8 +206,11 @@ class SearchEngine:
         self._cache: OrderedDict[tuple[str, str], SearchResults] = OrderedDict()
         self._related: dict[tuple[str, str], list[tuple[StoredDoc, float]]] = {}
         self._worker_name = f"kb-keyword-{id(self):x}"
-        self._sentences = SentenceVectors(embedder)
         self._workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix=self._worker_name)
+        # The engine's matrix products are small (a few thousand sentence rows at most): on
+        # two cores, BLAS threads only spin against the query embedding's own threads, which
+        # cost 1 ms a query on the BEIR sets. One BLAS thread for the whole process.
+        threadpool_limits(1, user_api="blas")
 
     # -- generation handling -------------------------------------------------------------
     def reader(self) -> IndexReader:
@@ -367,7 +377,7 @@ class SearchEngine:
         keyword_cut = self.params.keyword_ratio * (unfiltered.keyword.best() or 0.0)
         dense_cut = max(self.params.min_similarity,
                         (unfiltered.dense.best() or 0.0) - self.params.dense_margin)
-        scores = self._fuse(reader, filtered, mode, expansions)
+        scores = self._fuse(reader, filtered, mode, expansions, typed)
         ordered = ranked_slots(scores, filtered.matched(keyword_cut, dense_cut))
         top = float(scores[ordered[0]]) if len(ordered) else 0.0
         strong = int((scores[ordered] >= self.params.strong_ratio * top).sum())
@@ -477,9 +487,14 @@ class SearchEngine:
         return (moved / (np.linalg.norm(moved) or 1.0)).astype(np.float32)
 
     def _fuse(self, reader: IndexReader, found: _Evidence, mode: str,
-              expansions: list[Expanded]) -> np.ndarray:
+              expansions: list[Expanded], typed: np.ndarray | None) -> np.ndarray:
         weight = {"keyword": 1.0, "dense": 0.0}.get(mode, self.params.keyword_weight)
-        scores = weighted_fusion(found.keyword.score, found.dense.score, weight)
+        sentences = None
+        if mode == "hybrid" and typed is not None and reader.sentences is not None:
+            found_by_either = np.isfinite(found.keyword.score) | np.isfinite(found.dense.score)
+            sentences = reader.sentences.best(typed, found_by_either)
+        scores = weighted_fusion(found.keyword.score, found.dense.score, weight, sentences,
+                                 self.params.sentence_weight)
         if expansions and self.params.tag_weight:
             # The share of the named terms each write-up is tagged with, as extra evidence:
             # "HPA students" should favour write-ups their authors tagged for that group.
@@ -526,7 +541,7 @@ class SearchEngine:
               groups: dict[int, str], named: list[tuple[str, str]]) -> list[Hit]:
         shown = self._shown_chunks(reader, page, found, typed)
         texts = load_chunks(reader.conn(), list(shown.values()))
-        if typed is not None and reader.vectors is not None:
+        if typed is not None and reader.sentences is not None:
             snippets = self._by_meaning(reader, shown, texts, terms, typed)
         else:
             snippets = self._by_words(reader, shown, texts, found, terms)
@@ -569,8 +584,10 @@ class SearchEngine:
         chunk_ids = list(dict.fromkeys(shown.values()))
         marked = keyword.highlight(reader.conn(), terms, chunk_ids, tokens=None)
         bodies = [texts.get(c, ("", "", ""))[2] for c in chunk_ids]
+        assert reader.sentences is not None
         out = {}
-        for chunk_id, text, vectors in zip(chunk_ids, bodies, self._sentences.of(bodies)):
+        for chunk_id, text in zip(chunk_ids, bodies):
+            vectors = reader.sentences.of(chunk_id)
             segments = keyword.split_marked(marked[chunk_id]) if chunk_id in marked else \
                 ((text, False),)
             if "".join(t for t, _ in segments) != text:  # never mark the wrong place

@@ -26,11 +26,22 @@ def minmax(scores: np.ndarray) -> np.ndarray:
     return out
 
 
-def weighted_fusion(keyword: np.ndarray, dense: np.ndarray, keyword_weight: float
+def weighted_fusion(keyword: np.ndarray, dense: np.ndarray, keyword_weight: float,
+                    sentences: np.ndarray | None = None, sentence_weight: float = 0.0
                     ) -> np.ndarray:
-    """Convex combination of min-max scaled scores; -inf where neither side has a document."""
-    fused = keyword_weight * minmax(keyword) + (1 - keyword_weight) * minmax(dense)
-    fused[~(np.isfinite(keyword) | np.isfinite(dense))] = -np.inf
+    """Convex combination of min-max scaled scores; -inf where neither side has a document.
+
+    With `sentences` (each document's best sentence similarity), the meaning side is the
+    passage score and the sentence score blended, `sentence_weight` the sentence's share;
+    sentences count only for documents one of the two sides found.
+    """
+    present = np.isfinite(keyword) | np.isfinite(dense)
+    meaning = minmax(dense)
+    if sentences is not None and sentence_weight:
+        meaning = (1 - sentence_weight) * meaning + \
+            sentence_weight * minmax(np.where(present, sentences, -np.inf))
+    fused = keyword_weight * minmax(keyword) + (1 - keyword_weight) * meaning
+    fused[~present] = -np.inf
     return fused
 
 

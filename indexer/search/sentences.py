@@ -2,21 +2,17 @@
 
 A result's snippet is cut around the sentence that holds the most of the query's words and,
 among those, is nearest in meaning to what was typed (by meaning alone when the passage was
-found by meaning alone), and that sentence is marked. Sentence vectors are
-made the first time a passage is shown and kept, least recently used out first, so a page of
-results then costs one small matrix product.
+found by meaning alone), and that sentence is marked. Every sentence is embedded when the
+index is built (indexer.pipeline), so this costs one small matrix product per page; the
+hybrid search also counts each write-up's nearest sentence as evidence for it.
 """
 
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
-from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
-
-from indexer.embedders.base import Embedder
 
 Segments = tuple[tuple[str, bool], ...]
 # A sentence ends at . ! ? or … followed by a space and a capital, digit or quote (so
@@ -25,7 +21,6 @@ BOUNDARY_RE = re.compile(r"(?<=[.!?…])[ \t]+(?=[A-Z0-9\"“‘'(])|\n+")
 MIN_WORDS = 4  # shorter pieces ("Step 1.") are not worth marking or embedding alone
 MAX_SENTENCES = 60  # per passage: passages are a few hundred words
 SNIPPET_WORDS = 45  # about what the keyword snippet shows (32 tokens plus context)
-CACHE_SENTENCES = 50_000  # ~75 MB of float32 vectors at 384 dimensions, at most
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -48,39 +43,50 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return spans[:MAX_SENTENCES]
 
 
-class SentenceVectors:
-    """Vectors of passages' sentences, made on first use, bounded by CACHE_SENTENCES."""
+@dataclass(frozen=True)
+class SentenceIndex:
+    """The stored sentence vectors of one index generation, grouped by document slot."""
 
-    def __init__(self, embedder: Embedder, capacity: int = CACHE_SENTENCES) -> None:
-        self.embedder = embedder
-        self.capacity = capacity
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._held = 0
-        self._lock = threading.Lock()
+    vectors: np.ndarray  # one row per sentence: by slot, then chunk, then sentence order
+    first: np.ndarray  # per slot, its first row (slots without sentences: first == end)
+    end: np.ndarray  # per slot, one past its last row
+    rows: dict[int, tuple[int, int]]  # chunk id -> its rows [start, end)
 
-    def of(self, texts: Sequence[str]) -> list[np.ndarray]:
-        """For each text, a matrix with one row per sentence (sentence_spans order)."""
-        with self._lock:
-            found = {t: self._cache[t] for t in texts if t in self._cache}
-            for text in found:
-                self._cache.move_to_end(text)
-        missing = [t for t in dict.fromkeys(texts) if t not in found]
-        if missing:
-            pieces = [[t[a:b] for a, b in sentence_spans(t)] for t in missing]
-            flat = [p for group in pieces for p in group]
-            vectors = self.embedder.encode_documents(flat) if flat else \
-                np.zeros((0, self.embedder.dim), dtype=np.float32)
-            at = 0
-            with self._lock:
-                for text, group in zip(missing, pieces):
-                    found[text] = vectors[at:at + len(group)]
-                    at += len(group)
-                    self._cache[text] = found[text]
-                    self._held += len(group)
-                while self._held > self.capacity and self._cache:
-                    _, dropped = self._cache.popitem(last=False)
-                    self._held -= len(dropped)
-        return [found[t] for t in texts]
+    @classmethod
+    def build(cls, vectors: np.ndarray, owners: np.ndarray, chunk_slot: np.ndarray,
+              size: int) -> SentenceIndex:
+        """From rows in chunk order, the chunk of each row and chunk_slot (chunk -> slot);
+        `size` slots in all."""
+        known = (owners >= 0) & (owners < len(chunk_slot))
+        known[known] = chunk_slot[owners[known]] >= 0
+        vectors, owners = vectors[known], owners[known]
+        slot = chunk_slot[owners]
+        order = np.argsort(slot, kind="stable")  # chunk and sentence order kept in a slot
+        vectors, owners, slot = vectors[order], owners[order], slot[order]
+        first = np.searchsorted(slot, np.arange(size), side="left")
+        end = np.searchsorted(slot, np.arange(size), side="right")
+        chunks, at, counts = np.unique(owners, return_index=True, return_counts=True)
+        rows = {int(c): (int(a), int(a + n)) for c, a, n in zip(chunks, at, counts)}
+        return cls(np.ascontiguousarray(vectors), first, end, rows)
+
+    def best(self, query: np.ndarray, among: np.ndarray) -> np.ndarray:
+        """Per slot, the similarity of its sentence nearest to the query, for the slots in
+        the mask `among` (only their rows are read); -inf elsewhere and for slots without
+        sentences."""
+        out = np.full(len(self.first), -np.inf, dtype=np.float32)
+        slots = np.flatnonzero(among & (self.end > self.first))
+        if not len(slots):
+            return out
+        counts = self.end[slots] - self.first[slots]
+        offsets = np.cumsum(counts) - counts
+        rows = np.repeat(self.first[slots] - offsets, counts) + np.arange(int(counts.sum()))
+        out[slots] = np.maximum.reduceat(self.vectors[rows] @ query, offsets)
+        return out
+
+    def of(self, chunk_id: int) -> np.ndarray:
+        """The vectors of one chunk's sentences (sentence_spans order; none if unknown)."""
+        start, end = self.rows.get(chunk_id, (0, 0))
+        return self.vectors[start:end]
 
 
 def best_span(text: str, segments: Segments, vectors: np.ndarray, query: np.ndarray
