@@ -242,6 +242,20 @@ def test_two_moderators_approving_through_the_api_at_once_publish_once(site: Sit
     assert len(site.client(None).get("/api/practices/race-one/revisions").json()) == 1
 
 
+def test_a_repeated_submit_is_not_refused_as_clashing_with_itself(site: Site) -> None:
+    """The second click of a double click, arriving after the first was stored (the race the
+    concurrent test below hits now and then): the waiting submission is its own, so the slug
+    does not clash and the same submission comes back."""
+    client = site.client(CARA)
+    _, token, key = form_page(client)
+    data = {**good_form(), "action": "submit", "csrf_token": token, "idempotency_key": key}
+    first = client.post("/contribute", data=data)
+    second = client.post("/contribute", data=data)
+    assert (first.status_code, second.status_code) == (303, 303), second.text[:300]
+    assert first.headers["location"] == second.headers["location"]
+    assert site.count("submissions") == 1
+
+
 def test_a_double_clicked_submit_creates_one_submission(site: Site) -> None:
     client = site.client(CARA)
     _, token, key = form_page(client)

@@ -130,8 +130,10 @@ class Workflow:
 
     # -- checking ------------------------------------------------------------------------
     def problems(self, user: User, kind: str, slug: str, text: str,
-                 submission_id: int | None = None) -> list[Problem]:
-        """Every problem with a proposal: the file validator's, then slug and family rules."""
+                 submission_id: int | None = None, idempotency_key: str = "") -> list[Problem]:
+        """Every problem with a proposal: the file validator's, then slug and family rules.
+        The submission this one is (its id, or this user's request key: a repeated click)
+        never clashes with itself."""
         where = f"content/practice/{slug}.md"
         try:
             check_slug(slug)
@@ -144,9 +146,11 @@ class Workflow:
                                     "published; choose another slug or propose an edit to it"))
         if kind == "new":
             with self.store.read() as conn:
-                clash = conn.execute("SELECT 1 FROM submissions WHERE kind='new' AND slug=? "
-                                     "AND status='pending' AND id IS NOT ?",
-                                     (slug, submission_id)).fetchone()
+                clash = conn.execute(
+                    "SELECT 1 FROM submissions WHERE kind='new' AND slug=? AND "
+                    "status='pending' AND id IS NOT ? AND NOT (user_id=? AND "
+                    "idempotency_key IS NOT NULL AND idempotency_key=?)",
+                    (slug, submission_id, user.id, idempotency_key[:100])).fetchone()
             if clash:
                 problems.append(Problem(where, 0, "slug", f"another submission waiting for "
                                         f"review uses the slug {slug!r}; choose another"))
@@ -186,7 +190,7 @@ class Workflow:
             raise PermissionDeniedError("only contributors can submit write-ups")
         if kind not in ("new", "edit"):
             raise BadInputError(f"kind must be 'new' or 'edit', got {kind!r}")
-        problems = self.problems(user, kind, slug, text, submission_id)
+        problems = self.problems(user, kind, slug, text, submission_id, idempotency_key)
         valid = not any(p.level == "error" for p in problems)
         status = "pending" if submit and valid else "draft"
         now, stamp = time.time(), now_iso()

@@ -91,7 +91,8 @@ def handle_post(request: Request, services: Services, templates: TemplatesDep, u
     if action == "submit" and submission is None:
         # A failed first submit stores nothing (no stray "untitled" drafts): the form comes
         # back with everything as typed; "Save as draft" keeps unfinished work on purpose.
-        problems = flow.problems(user, kind, slug, text, None)
+        problems = flow.problems(user, kind, slug, text, None,
+                                 str(form.get("idempotency_key", "")))
         if any(p.level == "error" for p in problems):
             return _render_form(request, templates, services, fields, problems, status=422,
                                 message="Nothing has been saved yet. Fix the problems below "
