@@ -11,6 +11,8 @@ from conftest import write
 from indexer import generations as gens
 from indexer.pipeline import index_content
 from indexer.search.engine import SearchEngine, SearchQuery
+from indexer.search.sentences import sentence_spans
+from indexer.store import load_chunks
 from kb.settings import Settings
 
 
@@ -46,6 +48,16 @@ def test_edited_file_is_reindexed_alone(fresh: Settings, embedder) -> None:  # t
     assert 0 < report.chunks_embedded < 10 and not report.full
     engine = SearchEngine(fresh.index_dir, embedder)
     assert slugs(engine, "retired bus driver")[0] == "first-day-attendance-calls"
+    # The edited write-up's old chunks took their sentence vectors with them; its new chunks
+    # have theirs, one per sentence.
+    reader = engine.reader()
+    assert reader.sentences is not None and report.sentences_embedded > 0
+    stored = {int(c) for (c,) in reader.conn().execute("SELECT DISTINCT chunk_id FROM sentences")}
+    assert stored == set(reader.chunk_doc)
+    doc = reader.by_slug["first-day-attendance-calls"]
+    texts = load_chunks(reader.conn(), reader.doc_chunks[doc.id].tolist())
+    for chunk_id, (_, _, text) in texts.items():
+        assert len(reader.sentences.of(chunk_id)) == len(sentence_spans(text))
 
 
 def test_deleted_file_disappears_from_search(fresh: Settings, embedder) -> None:  # type: ignore
