@@ -130,17 +130,19 @@ def insert_sentences(conn: sqlite3.Connection, chunk_id: int, vectors: np.ndarra
 
 def load_sentences(conn: sqlite3.Connection, dim: int) -> tuple[np.ndarray, np.ndarray]:
     """Every sentence vector (rows) and the chunk each belongs to, in chunk and sentence order;
-    a vector of another width raises ValueError."""
-    owners, rows = [], []
-    for chunk_id, vector in conn.execute(
-            "SELECT chunk_id, vector FROM sentences ORDER BY chunk_id, ord"):
+    a vector of another width raises ValueError. Rows are copied one by one into arrays made
+    up front, so loading a generation leaves no scattered garbage behind."""
+    count = conn.execute("SELECT count(*) FROM sentences").fetchone()[0]
+    matrix = np.empty((count, dim), dtype=np.float32)
+    owners = np.empty(count, dtype=np.int64)
+    rows = conn.execute("SELECT chunk_id, vector FROM sentences ORDER BY chunk_id, ord")
+    for n, (chunk_id, vector) in enumerate(rows):
         if len(vector) != 4 * dim:
             raise ValueError(f"a sentence vector of chunk {chunk_id} is {len(vector) // 4} "
                              f"wide, not {dim}")
-        owners.append(chunk_id)
-        rows.append(vector)
-    matrix = np.frombuffer(b"".join(rows), dtype=np.float32).reshape(len(rows), dim)
-    return matrix, np.asarray(owners, dtype=np.int64)
+        matrix[n] = np.frombuffer(vector, dtype=np.float32)
+        owners[n] = chunk_id
+    return matrix, owners
 
 
 def set_meta(conn: sqlite3.Connection, values: dict[str, Any]) -> None:

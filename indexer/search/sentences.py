@@ -59,15 +59,16 @@ class SentenceIndex:
         `size` slots in all."""
         known = (owners >= 0) & (owners < len(chunk_slot))
         known[known] = chunk_slot[owners[known]] >= 0
-        vectors, owners = vectors[known], owners[known]
+        keep = np.flatnonzero(known)
+        # By slot, chunk and sentence order kept within one; one copy of the vectors.
+        keep = keep[np.argsort(chunk_slot[owners[keep]], kind="stable")]
+        vectors, owners = vectors[keep], owners[keep]
         slot = chunk_slot[owners]
-        order = np.argsort(slot, kind="stable")  # chunk and sentence order kept in a slot
-        vectors, owners, slot = vectors[order], owners[order], slot[order]
         first = np.searchsorted(slot, np.arange(size), side="left")
         end = np.searchsorted(slot, np.arange(size), side="right")
         chunks, at, counts = np.unique(owners, return_index=True, return_counts=True)
         rows = {int(c): (int(a), int(a + n)) for c, a, n in zip(chunks, at, counts)}
-        return cls(np.ascontiguousarray(vectors), first, end, rows)
+        return cls(vectors, first, end, rows)
 
     def best(self, query: np.ndarray, among: np.ndarray) -> np.ndarray:
         """Per slot, the similarity of its sentence nearest to the query, for the slots in
