@@ -138,3 +138,14 @@ def test_unreadable_sentence_vectors_leave_search_working_by_passages(
         with_sentences.close()
     assert with_sentences.reader().sentences is not None
     assert [h.score for h in again.hits] != [h.score for h in results.hits]
+
+
+def test_the_search_process_is_tuned_once(engine: SearchEngine) -> None:
+    """Narrow check of indexer.search.runtime on this glibc machine: after an engine exists,
+    BLAS runs one thread and the malloc threshold was set; a second call changes nothing."""
+    from threadpoolctl import threadpool_info
+
+    from indexer.search.runtime import tune_process
+    assert tune_process() is True and tune_process() is True
+    assert all(pool["num_threads"] == 1 for pool in threadpool_info()
+               if pool["user_api"] == "blas")

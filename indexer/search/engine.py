@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from indexer import generations as gens
 from indexer import keyword
@@ -23,6 +22,7 @@ from indexer.reader import IndexReader, open_reader
 from indexer.records import FILTER_FIELDS
 from indexer.search.expansion import Expanded, expanded_text
 from indexer.search.fusion import rank, ranked_slots, weighted_fusion
+from indexer.search.runtime import tune_process
 from indexer.search.sentences import best_span, window
 from indexer.store import StoredDoc, load_chunks
 from kb.errors import BadInputError, NotFoundError
@@ -207,10 +207,7 @@ class SearchEngine:
         self._related: dict[tuple[str, str], list[tuple[StoredDoc, float]]] = {}
         self._worker_name = f"kb-keyword-{id(self):x}"
         self._workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix=self._worker_name)
-        # The engine's matrix products are small (a few thousand sentence rows at most): on
-        # two cores, BLAS threads only spin against the query embedding's own threads, which
-        # cost 1 ms a query on the BEIR sets. One BLAS thread for the whole process.
-        threadpool_limits(1, user_api="blas")
+        tune_process()  # one BLAS thread, a fixed mmap threshold (indexer.search.runtime)
 
     # -- generation handling -------------------------------------------------------------
     def reader(self) -> IndexReader:
