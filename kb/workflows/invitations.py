@@ -10,7 +10,7 @@ import secrets
 import sqlite3
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, TypeVar
 
 from kb.content.directory import Directory
 from kb.errors import (
@@ -35,6 +35,8 @@ from kb.state.accounts import (
     normalise_email,
 )
 from kb.state.database import StateStore, now_iso
+
+T = TypeVar("T")
 
 # A family lead may invite these roles, to schools of their own family only.
 LEAD_MAY_INVITE = ("reader", "contributor", "family-lead")
@@ -305,6 +307,22 @@ def link_limits(kind: str, client: str, account: str, policy: LoginPolicy
     return [throttle.Limit(key, policy.max_failures * IP_FACTOR, window, lockout)], [key]
 
 
+def use_link(store: StateStore, limits: tuple[list[throttle.Limit], list[str]], now: float,
+             refused: str, attempt: Callable[[], T]) -> T:
+    """Use an invitation or reset link: refused with `refused` while its limits are reached
+    (TooManyRequestsError); a failed attempt (a bad, spent or expired link, a weak or
+    mistyped password) counts against them."""
+    checked, keys = limits
+    with store.read() as conn:
+        throttle.check(conn, checked, now, refused)
+    try:
+        return attempt()
+    except (BadInputError, ConflictError):
+        with store.write() as conn:
+            throttle.record(conn, keys, now)
+        raise
+
+
 def accept(store: StateStore, token: str, password: str, name: str = "", *,
            confirm: str | None = None, client: str = "", policy: LoginPolicy = LoginPolicy(),
            clock: Callable[[], float] = time.time) -> User:
@@ -313,19 +331,17 @@ def accept(store: StateStore, token: str, password: str, name: str = "", *,
     now = clock()
     with store.read() as conn:
         known = _one(conn, "token_hash=?", token_hash(token[:200])) if token else None
-        limits, keys = link_limits("accept", client, known.email if known else "", policy)
-        throttle.check(conn, limits, now, "there have been too many tries with this "
-                       "invitation link in the last few minutes. Nothing is wrong with your "
-                       "invitation: the pause slows down anyone guessing links")
-    try:
+
+    def attempt() -> User:
         if confirm is not None and password != confirm:
             _usable(known, now)  # a link that cannot be used says so first
             raise BadInputError("the two passwords are not the same")
         return _accept(store, token, password, name, now)
-    except (BadInputError, ConflictError):
-        with store.write() as conn:
-            throttle.record(conn, keys, now)
-        raise
+
+    return use_link(store, link_limits("accept", client, known.email if known else "", policy),
+                    now, "there have been too many tries with this invitation link in the last "
+                    "few minutes. Nothing is wrong with your invitation: the pause slows down "
+                    "anyone guessing links", attempt)
 
 
 def _accept(store: StateStore, token: str, password: str, name: str, now: float) -> User:

@@ -22,7 +22,7 @@ from kb.state.accounts import (
     hash_password,
 )
 from kb.state.database import StateStore
-from kb.workflows.invitations import TokenError, link_limits, token_hash
+from kb.workflows.invitations import TokenError, link_limits, token_hash, use_link
 
 CLIENT_FACTOR = 10  # one client address may ask this many times more than one e-mail address
 HOUR = 3600.0
@@ -101,19 +101,17 @@ def complete_reset(store: StateStore, settings: Settings, token: str, password: 
     now = clock()
     with store.read() as conn:
         row = conn.execute(_FIND, (token_hash(token[:200]),)).fetchone() if token else None
-        limits, keys = link_limits("reset-use", client, str(row[0]) if row else "", policy)
-        throttle.check(conn, limits, now, "there have been too many tries with this reset "
-                       "link in the last few minutes. The pause slows down anyone guessing "
-                       "links")
-    try:
+    limits = link_limits("reset-use", client, str(row[0]) if row else "", policy)
+
+    def attempt() -> User:
         if confirm is not None and password != confirm:
             _usable(row, now)  # a link that cannot be used says so first
             raise BadInputError("the two passwords are not the same")
-        return _complete(store, settings, token, password, now, keys)
-    except BadInputError:
-        with store.write() as conn:
-            throttle.record(conn, keys, now)
-        raise
+        return _complete(store, settings, token, password, now, limits[1])
+
+    return use_link(store, limits, now, "there have been too many tries with this reset link "
+                    "in the last few minutes. The pause slows down anyone guessing links",
+                    attempt)
 
 
 def _complete(store: StateStore, settings: Settings, token: str, password: str, now: float,
