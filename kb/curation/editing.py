@@ -136,19 +136,49 @@ class RefusedChange(BadInputError):
         self.problems = problems
 
 
-class CollectionEditor:
-    """Changes collection files; every change is validated before the file is replaced."""
+class FolderEditor:
+    """What the editors of one folder of content files share: one file per slug (`SUFFIX`),
+    named in messages as the project shows it (`shown_dir`), read for a change or refused."""
 
-    def __init__(self, collections_dir: Path, taxonomy: Taxonomy, writeups: WriteupStatuses,
-                 max_bytes: int = 256_000, shown_dir: str = "content/collections") -> None:
-        self.dir, self.taxonomy, self.writeups = collections_dir, taxonomy, writeups
-        self.max_bytes, self.shown_dir = max_bytes, shown_dir
+    SUFFIX = ""
+    NOUN = ""  # "collection", "programme": in messages
+
+    def __init__(self, folder: Path, max_bytes: int, shown_dir: str) -> None:
+        self.dir, self.max_bytes, self.shown_dir = folder, max_bytes, shown_dir
 
     def path_of(self, slug: str) -> Path:
         if not SLUG_RE.match(slug):
-            raise BadInputError(f"collection slug {slug!r} must be lower-case letters, digits "
-                                "and hyphens")
-        return self.dir / f"{slug}.md"
+            raise BadInputError(f"{self.NOUN} slug {slug[:80]!r} must be lower-case letters, "
+                                "digits and hyphens")
+        return self.dir / f"{slug}{self.SUFFIX}"
+
+    def shown(self, slug: str) -> str:
+        return f"{self.shown_dir}/{slug}{self.SUFFIX}"
+
+    def read(self, slug: str) -> bytes:
+        """The file as it is now; NotFoundError names the folder."""
+        try:
+            return self.path_of(slug).read_bytes()
+        except FileNotFoundError:
+            raise NotFoundError(f"there is no {self.NOUN} {slug!r} in {self.shown_dir}/") \
+                from None
+
+    def broken(self, slug: str, problems: list[Problem]) -> ValidationError:
+        """The refusal to edit a file that is already invalid, with its errors."""
+        return ValidationError([p for p in problems if p.level == "error"]
+                               + [Problem(self.shown(slug), 0, "", "fix these problems in the "
+                                          "file before editing it here")])
+
+
+class CollectionEditor(FolderEditor):
+    """Changes collection files; every change is validated before the file is replaced."""
+
+    SUFFIX, NOUN = ".md", "collection"
+
+    def __init__(self, collections_dir: Path, taxonomy: Taxonomy, writeups: WriteupStatuses,
+                 max_bytes: int = 256_000, shown_dir: str = "content/collections") -> None:
+        super().__init__(collections_dir, max_bytes, shown_dir)
+        self.taxonomy, self.writeups = taxonomy, writeups
 
     def create(self, slug: str, title: str, purpose: str, subjects: list[str],
                phases: list[str], curator: str = "", status: str = "draft",
@@ -164,7 +194,7 @@ class CollectionEditor:
                            curator=curator.strip(), body=introduction or INTRO_PLACEHOLDER)
         with locked(self.dir):
             if path.exists():
-                raise BadInputError(f"{self._shown(slug)} already exists; choose another slug")
+                raise BadInputError(f"{self.shown(slug)} already exists; choose another slug")
             return self._save(path, draft)
 
     def add(self, slug: str, writeup: str, why: str = "", questions: list[str] | None = None,
@@ -239,24 +269,16 @@ class CollectionEditor:
         return self._edit(slug, lambda c: dataclasses.replace(c, status=status))
 
     def _edit(self, slug: str, change: Callable[[Collection], Collection]) -> Collection:
-        path = self.path_of(slug)
         with locked(self.dir):
-            try:
-                raw = path.read_bytes()
-            except FileNotFoundError:
-                raise NotFoundError(f"there is no collection {slug!r} in "
-                                    f"{self.shown_dir}/") from None
-            result = parse_collection(self._shown(slug), raw, self.taxonomy, self.writeups,
-                                      self.max_bytes)
+            result = parse_collection(self.shown(slug), self.read(slug), self.taxonomy,
+                                      self.writeups, self.max_bytes)
             if result.collection is None:
-                raise ValidationError([p for p in result.problems if p.level == "error"]
-                                      + [Problem(self._shown(slug), 0, "", "fix these problems "
-                                                 "in the file before editing it here")])
-            return self._save(path, change(result.collection))
+                raise self.broken(slug, result.problems)
+            return self._save(self.path_of(slug), change(result.collection))
 
     def _save(self, path: Path, collection: Collection) -> Collection:
         text = render_collection(collection)
-        result = parse_collection(self._shown(collection.slug), text.encode("utf-8"),
+        result = parse_collection(self.shown(collection.slug), text.encode("utf-8"),
                                   self.taxonomy, self.writeups, self.max_bytes)
         if result.collection is None:
             errors = [p for p in result.problems if p.level == "error"]
@@ -265,9 +287,6 @@ class CollectionEditor:
                                                           for p in errors), errors)
         write_atomically(path, text)
         return result.collection
-
-    def _shown(self, slug: str) -> str:
-        return f"{self.shown_dir}/{slug}.md"
 
     @staticmethod
     def _require(collection: Collection, writeup: str) -> int:

@@ -19,11 +19,10 @@ from typing import Any
 import yaml
 
 from kb.content.authoring import slug_from_title
-from kb.content.documents import SLUG_RE
 from kb.content.taxonomy import Taxonomy
-from kb.curation.editing import RefusedChange, _Dumper, _FlowList
+from kb.curation.editing import FolderEditor, RefusedChange, _Dumper, _FlowList
 from kb.curation.programme import TIME_RE, Programme, References, parse_programme
-from kb.errors import BadInputError, KBError, NotFoundError, Problem, ValidationError
+from kb.errors import BadInputError, KBError, NotFoundError, Problem
 
 # An operation changes the data in place and returns the field label of what it touched
 # ("rooms.hall", "slots[3]", "slots[3].sessions"), so problems can be put beside the form.
@@ -324,22 +323,15 @@ def set_status(status: str) -> Operation:
 
 # -- the editor ----------------------------------------------------------------------------
 
-class ProgrammeEditor:
+class ProgrammeEditor(FolderEditor):
     """Prepares checked new versions of the files in content/programmes/."""
+
+    SUFFIX, NOUN = ".yaml", "programme"
 
     def __init__(self, programmes_dir: Path, taxonomy: Taxonomy, refs: References,
                  max_bytes: int = 256_000, shown_dir: str = "content/programmes") -> None:
-        self.dir, self.taxonomy, self.refs = programmes_dir, taxonomy, refs
-        self.max_bytes, self.shown_dir = max_bytes, shown_dir
-
-    def path_of(self, slug: str) -> Path:
-        if not SLUG_RE.match(slug):
-            raise BadInputError(f"slug: {slug[:80]!r} must be lower-case letters, digits and "
-                                "hyphens")
-        return self.dir / f"{slug}.yaml"
-
-    def shown(self, slug: str) -> str:
-        return f"{self.shown_dir}/{slug}.yaml"
+        super().__init__(programmes_dir, max_bytes, shown_dir)
+        self.taxonomy, self.refs = taxonomy, refs
 
     def check(self, slug: str, text: str, focus: str = "") -> tuple[Programme, list[Problem]]:
         """Validate a new text as `kb validate` would; refuse it if there is any error."""
@@ -368,17 +360,11 @@ class ProgrammeEditor:
     def prepare(self, slug: str, operation: Operation) -> PreparedEdit:
         """The programme after one change; call under the folder lock."""
         path = self.path_of(slug)
-        try:
-            before = path.read_bytes()
-        except FileNotFoundError:
-            raise NotFoundError(f"there is no programme {slug!r} in {self.shown_dir}/") \
-                from None
+        before = self.read(slug)
         current = parse_programme(self.shown(slug), before, self.taxonomy, self.refs,
                                   self.max_bytes)
         if current.programme is None:
-            raise ValidationError([p for p in current.problems if p.level == "error"]
-                                  + [Problem(self.shown(slug), 0, "", "fix these problems in "
-                                             "the file before editing it here")])
+            raise self.broken(slug, current.problems)
         data = copy.deepcopy(yaml.safe_load(before.decode("utf-8")))
         focus = operation(data)
         text = render_programme(data)
