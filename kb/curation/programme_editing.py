@@ -20,7 +20,7 @@ import yaml
 
 from kb.content.authoring import slug_from_title
 from kb.content.taxonomy import Taxonomy
-from kb.curation.editing import FolderEditor, RefusedChange, _Dumper, _FlowList
+from kb.curation.editing import FolderEditor, RefusedChange, _Dumper, _FlowList, _plain
 from kb.curation.programme import TIME_RE, Programme, References, parse_programme
 from kb.errors import BadInputError, KBError, NotFoundError, Problem
 
@@ -122,14 +122,6 @@ def _slot_out(slot: Any) -> Any:
     if sessions:
         out["sessions"] = sessions
     return out
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _date_value(text: str) -> Any:
